@@ -1,0 +1,139 @@
+/**
+ * AccountObject: the deployment's one registry of basins: their config, location and lifecycle. Basin
+ * deletion is two-phase: DELETE marks the basin (it stays listed with deleted_at and its name stays
+ * reserved), and the alarm deletes its streams through the BasinObject, then forgets it. The alarm is
+ * at-least-once, so each step is idempotent.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { canonicalJson, patchBasinConfig, type BasinConfig, type BasinConfigPatch } from "../domain/config";
+import { streamError, type StreamError } from "../domain/errors";
+import type { BasinInfo, ListPage, ListQuery, ProvisionResult } from "../domain/resources";
+import { basinStub, type Env } from "../env";
+import { err, ok, type Result } from "../lib/result";
+import { listRegistry, migrateRegistry } from "../storage/registry";
+
+export interface Basin {
+  info: BasinInfo;
+  config: BasinConfig;
+}
+
+export interface BasinCreate {
+  name: string;
+  config: BasinConfig;
+  location: string | null;
+  /** Request token with the requested config: a replay with the same fingerprint is a no-op (S2-API §14.1). */
+  fingerprint: string | null;
+}
+
+interface BasinRow extends Record<string, SqlStorageValue> {
+  name: string;
+  created_at_ms: number;
+  deleted_at_ms: number | null;
+  location: string | null;
+  config: string;
+  create_fingerprint: string | null;
+}
+
+/** A failed cleanup step is retried this much later. */
+const CLEANUP_RETRY_MS = 5_000;
+
+const notFound = () => streamError("basin_not_found", "basin not found");
+const deletionPending = () => streamError("basin_deletion_pending", "basin is being deleted");
+
+function toBasin(row: BasinRow): Basin {
+  return {
+    info: { name: row.name, location: row.location, createdAtMs: row.created_at_ms, deletedAtMs: row.deleted_at_ms },
+    config: JSON.parse(row.config) as BasinConfig,
+  };
+}
+
+export class AccountObject extends DurableObject<Env> {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    migrateRegistry(ctx.storage.sql, "basins");
+  }
+
+  #row(name: string): BasinRow | undefined {
+    return this.ctx.storage.sql.exec<BasinRow>("SELECT * FROM basins WHERE name = ?", name).toArray()[0];
+  }
+
+  listBasins(query: ListQuery): ListPage<BasinInfo> {
+    const page = listRegistry<BasinRow>(this.ctx.storage.sql, "basins", query);
+    return { items: page.items.map((row) => toBasin(row).info), hasMore: page.hasMore };
+  }
+
+  getBasin(name: string): Result<Basin, StreamError> {
+    const row = this.#row(name);
+    return row ? ok(toBasin(row)) : err(notFound());
+  }
+
+  createBasin(create: BasinCreate): Result<{ basin: Basin; result: ProvisionResult }, StreamError> {
+    const row = this.#row(create.name);
+    if (row?.deleted_at_ms != null) return err(deletionPending());
+    if (row) {
+      if (create.fingerprint !== null && row.create_fingerprint === create.fingerprint) return ok({ basin: toBasin(row), result: "noop" });
+      return err(streamError("resource_already_exists", "basin already exists"));
+    }
+    return ok({ basin: this.#insert(create), result: "created" });
+  }
+
+  /** PUT: converge the config; the location of an existing basin never changes. */
+  ensureBasin(create: BasinCreate): Result<{ basin: Basin; result: ProvisionResult }, StreamError> {
+    const row = this.#row(create.name);
+    if (!row) return ok({ basin: this.#insert(create), result: "created" });
+    if (row.deleted_at_ms !== null) return err(deletionPending());
+    const config = canonicalJson(create.config);
+    if (config === canonicalJson(JSON.parse(row.config))) return ok({ basin: toBasin(row), result: "noop" });
+    this.ctx.storage.sql.exec("UPDATE basins SET config = ? WHERE name = ?", config, create.name);
+    return ok({ basin: toBasin({ ...row, config }), result: "updated" });
+  }
+
+  reconfigureBasin(name: string, patch: BasinConfigPatch): Result<BasinConfig, StreamError> {
+    const row = this.#row(name);
+    if (!row) return err(notFound());
+    if (row.deleted_at_ms !== null) return err(deletionPending());
+    const config = patchBasinConfig(toBasin(row).config, patch);
+    this.ctx.storage.sql.exec("UPDATE basins SET config = ? WHERE name = ?", JSON.stringify(config), name);
+    return ok(config);
+  }
+
+  async deleteBasin(name: string): Promise<Result<void, StreamError>> {
+    const row = this.#row(name);
+    if (!row) return err(notFound());
+    if (row.deleted_at_ms === null) {
+      this.ctx.storage.sql.exec("UPDATE basins SET deleted_at_ms = ? WHERE name = ?", Date.now(), name);
+    }
+    await this.ctx.storage.setAlarm(Date.now());
+    return ok(undefined);
+  }
+
+  override async alarm(): Promise<void> {
+    const deleting = this.ctx.storage.sql
+      .exec<{ name: string }>("SELECT name FROM basins WHERE deleted_at_ms IS NOT NULL").toArray();
+    for (const { name } of deleting) {
+      try {
+        await basinStub(this.env, name).deleteAllStreams(name);
+        this.ctx.storage.sql.exec("DELETE FROM basins WHERE name = ? AND deleted_at_ms IS NOT NULL", name);
+      } catch (error) {
+        console.error(`AccountObject: deleting basin ${name} failed, retrying`, error);
+        await this.ctx.storage.setAlarm(Date.now() + CLEANUP_RETRY_MS);
+      }
+    }
+  }
+
+  #insert(create: BasinCreate): Basin {
+    const row: BasinRow = {
+      name: create.name,
+      created_at_ms: Date.now(),
+      deleted_at_ms: null,
+      location: create.location,
+      config: JSON.stringify(create.config),
+      create_fingerprint: create.fingerprint,
+    };
+    this.ctx.storage.sql.exec(
+      "INSERT INTO basins (name, created_at_ms, deleted_at_ms, location, config, create_fingerprint) VALUES (?, ?, ?, ?, ?, ?)",
+      row.name, row.created_at_ms, row.deleted_at_ms, row.location, row.config, row.create_fingerprint,
+    );
+    return toBasin(row);
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Read rules (S2-API §10): where a read starts relative to the tail, when it is 416, and which records fit its
+ * limits. Pure: the stream object supplies the tail and the records.
+ */
+import { err, ok, type Result } from "../lib/result";
+import { invalid, type StreamError } from "./errors";
+import { METERED_BYTES_PER_BATCH_MAX, RECORDS_PER_BATCH_MAX, UNARY_WAIT_SECS_MAX } from "./limits";
+import { meteredBytes } from "./metering";
+import type { ReadLimits, ReadRequest, ReadStart, SequencedRecord, StreamPosition } from "./types";
+
+/** A timestamp start at or past `until` can return nothing (S2-API §10.1); rejected before the stream is touched. */
+export function checkReadRequest(request: ReadRequest): Result<ReadRequest, StreamError> {
+  const { start, limits } = request;
+  if (start.kind === "timestamp" && limits.until !== undefined && start.timestamp >= limits.until) {
+    return err(invalid("timestamp must be less than until"));
+  }
+  return ok(request);
+}
+
+/** Unary reads are capped at one batch and one minute of waiting; larger asks are clamped, not refused. */
+export function capUnaryRequest(request: ReadRequest): ReadRequest {
+  return {
+    ...request,
+    limits: {
+      ...request.limits,
+      count: Math.min(request.limits.count ?? RECORDS_PER_BATCH_MAX, RECORDS_PER_BATCH_MAX),
+      bytes: Math.min(request.limits.bytes ?? METERED_BYTES_PER_BATCH_MAX, METERED_BYTES_PER_BATCH_MAX),
+    },
+    waitSecs: Math.min(request.waitSecs, UNARY_WAIT_SECS_MAX),
+  };
+}
+
+/** "Can follow" (S2-API §10.2): unbounded, or willing to wait for new records. */
+export function canFollow(request: ReadRequest): boolean {
+  const { count, bytes, until } = request.limits;
+  return (count === undefined && bytes === undefined && until === undefined) || request.waitSecs > 0;
+}
+
+/** Where a read starts: a seq num, or a timestamp the storage must look up (the first record at or after it). */
+export type ResolvedStart = { kind: "seq_num"; seqNum: number } | { kind: "timestamp"; timestamp: number };
+
+/** Applies clamp and the 416 rules that can be decided from the tail alone. */
+export function resolveReadStart(request: ReadRequest, tail: StreamPosition): Result<ResolvedStart, StreamError> {
+  const start: ReadStart = request.start;
+  let seqNum: number;
+  switch (start.kind) {
+    case "timestamp":
+      if (start.timestamp <= tail.timestamp) return ok({ kind: "timestamp", timestamp: start.timestamp });
+      if (!request.clamp) return err({ code: "unwritten", tail });
+      seqNum = tail.seqNum;
+      break;
+    case "tail_offset":
+      seqNum = Math.max(0, tail.seqNum - start.tailOffset);
+      break;
+    case "seq_num":
+      if (start.seqNum > tail.seqNum && !request.clamp) return err({ code: "unwritten", tail });
+      seqNum = Math.min(start.seqNum, tail.seqNum);
+      break;
+  }
+  if (seqNum === tail.seqNum && !canFollow(request)) return err({ code: "unwritten", tail });
+  return ok({ kind: "seq_num", seqNum });
+}
+
+/** Tracks a read's budget across batches: records and metered bytes used, and whether `until` was hit. */
+export class ReadBudget {
+  #count = 0;
+  #bytes = 0;
+  #exhausted = false;
+
+  constructor(private readonly limits: ReadLimits) {}
+
+  /** Whether the record fits; once one does not, none after it do either. */
+  admit(record: SequencedRecord): boolean {
+    if (this.#exhausted) return false;
+    const { count, bytes, until } = this.limits;
+    const size = meteredBytes(record);
+    if ((count !== undefined && this.#count + 1 > count) || (bytes !== undefined && this.#bytes + size > bytes) ||
+      (until !== undefined && record.timestamp >= until)) {
+      this.#exhausted = true;
+      return false;
+    }
+    this.#count += 1;
+    this.#bytes += size;
+    return true;
+  }
+
+  get exhausted(): boolean {
+    return this.#exhausted;
+  }
+}

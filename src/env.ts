@@ -1,0 +1,35 @@
+/**
+ * Worker bindings, and the one place Durable Object names are derived from basin and stream names.
+ */
+import type { AccountObject } from "./control/account-object";
+import type { BasinObject } from "./control/basin-object";
+import type { StreamObject } from "./stream/stream-object";
+
+export interface Env {
+  STREAMS: DurableObjectNamespace<StreamObject>;
+  BASINS: DurableObjectNamespace<BasinObject>;
+  ACCOUNT: DurableObjectNamespace<AccountObject>;
+  SEGMENTS: R2Bucket;
+  /** Hosts `{basin}.<BASIN_DOMAIN>` imply the basin, as `{basin}.b.s2.dev` does on s2.dev. Default `localhost`. */
+  BASIN_DOMAIN?: string;
+}
+
+/**
+ * A Durable Object as its callers see it: every method async, returning exactly the domain values it
+ * returns. Structured clone carries them intact (tuples arrive as arrays, which is what they are at run
+ * time); the runtime's own stub typing would widen them, so the stubs are typed once, here.
+ */
+export type Remote<T> = {
+  [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+};
+
+/** Basin names cannot contain `/`, so `basin/stream` names each stream's object unambiguously. */
+export const streamStub = (env: Env, basin: string, stream: string, locationHint?: DurableObjectLocationHint) =>
+  env.STREAMS.get(env.STREAMS.idFromName(`${basin}/${stream}`), locationHint ? { locationHint } : {}) as unknown as Remote<StreamObject>;
+
+export const basinStub = (env: Env, basin: string) =>
+  env.BASINS.get(env.BASINS.idFromName(basin)) as unknown as Remote<BasinObject>;
+
+/** One account per deployment: the basin registry. */
+export const accountStub = (env: Env) =>
+  env.ACCOUNT.get(env.ACCOUNT.idFromName("account")) as unknown as Remote<AccountObject>;

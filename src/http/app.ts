@@ -1,0 +1,33 @@
+/**
+ * The Worker's HTTP surface: `/health`, and the S2 v1 API under `/v1`. Every handler failure ends here:
+ * expected ones (Rejection) render through the S2 error table, anything else is a bug or an infrastructure
+ * failure, logged and answered `500 other` (which does not promise the call had no effect).
+ */
+import { Hono } from "hono";
+import { streamError } from "../domain/errors";
+import type { Env } from "../env";
+import { basinRoutes } from "./s2/basins";
+import { recordRoutes } from "./s2/records";
+import { Rejection, s2ErrorResponse } from "./s2/request";
+import { streamRoutes } from "./s2/streams";
+
+const health = () => new Response("OK", { headers: { "content-type": "text/plain" } });
+
+export function createApp() {
+  const app = new Hono<{ Bindings: Env }>();
+  app.get("/health", health);
+  app.get("/ping", health);
+  app.route("/v1/basins", basinRoutes);
+  app.route("/v1/streams", streamRoutes);
+  app.route("/v1/streams", recordRoutes);
+  for (const path of ["/v1/access-tokens", "/v1/access-tokens/*", "/v1/metrics", "/v1/metrics/*", "/v1/locations", "/v1/locations/*"]) {
+    // As s2-lite: the route exists, the feature does not yet (S2-API §6.2–6.4).
+    app.all(path, () => s2ErrorResponse(streamError("not_implemented", "not implemented by this server")));
+  }
+  app.onError((error) => {
+    if (error instanceof Rejection) return s2ErrorResponse(error.error);
+    console.error("unhandled error", error);
+    return s2ErrorResponse(streamError("other", "internal error"));
+  });
+  return app;
+}

@@ -1,0 +1,112 @@
+/**
+ * Request plumbing shared by the S2 handlers: the basin a call is scoped to, names from the path, bounded
+ * bodies, content negotiation, and rendering a StreamError as S2's JSON error response.
+ */
+import type { Context } from "hono";
+import { streamError, type MessageErrorCode, type StreamError } from "../../domain/errors";
+import { REQUEST_BODY_BYTES_MAX } from "../../domain/limits";
+import { checkBasinName, checkStreamName } from "../../domain/names";
+import type { Env } from "../../env";
+import { concatBytes } from "../../lib/bytes";
+import { err, ok, type Result } from "../../lib/result";
+import { renderS2Error } from "../../protocol/s2/errors";
+
+export type S2Context = Context<{ Bindings: Env }>;
+
+/** Carries an expected failure from a handler to the app's error handler, which renders it. */
+export class Rejection extends Error {
+  constructor(readonly error: StreamError) {
+    super(error.code);
+  }
+}
+
+/** The value of a Result, or the handler stops here and answers with its error. */
+export function unwrap<T>(result: Result<T, StreamError>): T {
+  if (!result.ok) throw new Rejection(result.error);
+  return result.value;
+}
+
+export function s2ErrorResponse(error: StreamError): Response {
+  const { status, body } = renderS2Error(error);
+  return new Response(body, { status, headers: { "content-type": "application/json" } });
+}
+
+export const json = (value: unknown, status = 200, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify(value), { status, headers: { "content-type": "application/json", ...headers } });
+
+/**
+ * The basin of a basin-scoped call: the `s2-basin` header (as s2-lite), else a `{basin}.<BASIN_DOMAIN>`
+ * host (as s2.dev's `{basin}.b.s2.dev`), else `400 bad_header` (S2-API §1.1).
+ */
+export function basinOf(c: S2Context): Result<string, StreamError> {
+  const header = c.req.header("s2-basin");
+  if (header !== undefined) {
+    const problem = checkBasinName(header.trim());
+    return problem ? err(streamError("bad_header", `s2-basin: ${problem}`)) : ok(header.trim());
+  }
+  const host = (c.req.header("host") ?? new URL(c.req.url).host).replace(/:\d+$/, "");
+  const suffix = `.${c.env.BASIN_DOMAIN ?? "localhost"}`;
+  if (host.endsWith(suffix)) {
+    const basin = host.slice(0, -suffix.length);
+    if (!checkBasinName(basin)) return ok(basin);
+  }
+  return err(streamError("bad_header", "Missing header `s2-basin`"));
+}
+
+/** Path parameters arrive percent-decoded (`a%2Fb` → `a/b`), as S2 clients encode stream names. */
+export function basinParam(c: S2Context): Result<string, StreamError> {
+  const name = c.req.param("basin") ?? "";
+  const problem = checkBasinName(name);
+  return problem ? err(streamError("bad_path", problem)) : ok(name);
+}
+
+export function streamParam(c: S2Context): Result<string, StreamError> {
+  const name = c.req.param("stream") ?? "";
+  const problem = checkStreamName(name);
+  return problem ? err(streamError("bad_path", problem)) : ok(name);
+}
+
+/** Reads the body, refusing more than the unary limit before buffering it whole. */
+export async function readBody(c: S2Context, tooLarge: MessageErrorCode): Promise<Result<Uint8Array, StreamError>> {
+  const declared = Number(c.req.header("content-length") ?? "0");
+  const refusal = streamError(tooLarge, `request body exceeds ${REQUEST_BODY_BYTES_MAX} bytes`);
+  if (declared > REQUEST_BODY_BYTES_MAX) return err(refusal);
+  const body = c.req.raw.body;
+  if (!body) return ok(new Uint8Array());
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > REQUEST_BODY_BYTES_MAX) {
+      await reader.cancel();
+      return err(refusal);
+    }
+    chunks.push(value);
+  }
+  return ok(concatBytes(chunks));
+}
+
+/** First media type of a header, lowercased, parameters dropped (S2-API §1.5). */
+export function firstMediaType(value: string | undefined): string {
+  return (value ?? "").split(",")[0]!.split(";")[0]!.trim().toLowerCase();
+}
+
+export const isJsonType = (type: string) => type === "application/json" || /^application\/[^/]+\+json$/.test(type);
+export const isProtoType = (type: string) => type === "application/protobuf" || type === "application/x-protobuf";
+
+/** A JSON body, or `400 bad_json`; an empty body is `undefined` when the caller allows one. */
+export async function readJsonBody(c: S2Context, options: { optional: boolean }): Promise<Result<unknown, StreamError>> {
+  const type = firstMediaType(c.req.header("content-type"));
+  const body = await readBody(c, "bad_json");
+  if (!body.ok) return body;
+  if (body.value.length === 0 && options.optional) return ok(undefined);
+  if (!isJsonType(type)) return err(streamError("bad_json", "Expected request with `Content-Type: application/json`"));
+  try {
+    return ok(JSON.parse(new TextDecoder().decode(body.value)));
+  } catch (error) {
+    return err(streamError("bad_json", `invalid JSON: ${(error as Error).message}`));
+  }
+}

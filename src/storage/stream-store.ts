@@ -1,0 +1,171 @@
+/**
+ * SQLite storage of one stream, inside its StreamObject. All SQL of the stream lives here; callers get domain
+ * values, never rows. Every method is synchronous so the object can check and commit an append in one
+ * transactionSync with no await in between.
+ *
+ * Schema (version SCHEMA_VERSION; bump it and add a guarded step to migrate() to change it):
+ *
+ *   schema_version   one row: (version) of the DDL below.
+ *   stream_meta      one row per stream, updated on every append.
+ *                      basin, stream       the object's own names (ctx.id.name can be missing in a cold alarm)
+ *                      created_at_ms       ms since the Unix epoch
+ *                      config              JSON of the resolved StreamConfig
+ *                      next_seq_num        the tail's seq num: records ever appended
+ *                      last_timestamp      the tail's timestamp: of the last record, 0 before the first
+ *                      fencing_token       "" until a fence command sets one
+ *                      trim_point          records below this seq num are trimmed
+ *   record_batches   one row per append batch, immutable until trimmed or expired.
+ *                      start_seq_num       seq num of the first record (key)
+ *                      end_seq_num         one past the last record
+ *                      last_timestamp      timestamp of the last record; timestamps never decrease along
+ *                                          the stream, so this column orders like the key (timestamp index)
+ *                      expires_at_ms       when retention drops the batch; null for infinite retention
+ *                      records             packed records, see record-codec.ts
+ */
+import type { StreamState } from "../domain/append";
+import type { StreamConfig } from "../domain/config";
+import type { ReadBudget } from "../domain/read";
+import type { SequencedRecord } from "../domain/types";
+import { decodeRecordBatch, encodeRecordBatch } from "./record-codec";
+
+const SCHEMA_VERSION = 1;
+
+/** DO SQLite refuses rows over 2 MB; local workerd allows ~8 MiB, so the bound must be ours (PLATFORM.md §1). */
+export const ROW_BYTES_MAX = 2_000_000;
+
+/** Batches decoded per query while reading: a unary read needs at most 1000 records. */
+const READ_ROWS_PER_QUERY = 32;
+
+export interface StreamMeta {
+  basin: string;
+  stream: string;
+  createdAtMs: number;
+  config: StreamConfig;
+  state: StreamState;
+}
+
+interface MetaRow extends Record<string, SqlStorageValue> {
+  basin: string;
+  stream: string;
+  created_at_ms: number;
+  config: string;
+  next_seq_num: number;
+  last_timestamp: number;
+  fencing_token: string;
+  trim_point: number;
+}
+
+interface BatchRow extends Record<string, SqlStorageValue> {
+  start_seq_num: number;
+  records: ArrayBuffer;
+}
+
+export class StreamStore {
+  constructor(private readonly sql: SqlStorage) {}
+
+  migrate(): void {
+    this.sql.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+    const current = this.sql.exec<{ version: number }>("SELECT version FROM schema_version").toArray()[0]?.version ?? 0;
+    if (current >= SCHEMA_VERSION) return;
+    this.sql.exec(`
+      CREATE TABLE stream_meta (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        basin TEXT NOT NULL, stream TEXT NOT NULL, created_at_ms INTEGER NOT NULL, config TEXT NOT NULL,
+        next_seq_num INTEGER NOT NULL, last_timestamp INTEGER NOT NULL,
+        fencing_token TEXT NOT NULL, trim_point INTEGER NOT NULL
+      );
+      CREATE TABLE record_batches (
+        start_seq_num INTEGER PRIMARY KEY, end_seq_num INTEGER NOT NULL, last_timestamp INTEGER NOT NULL,
+        expires_at_ms INTEGER, records BLOB NOT NULL
+      );
+      CREATE INDEX record_batches_by_timestamp ON record_batches (last_timestamp);
+    `);
+    this.sql.exec("DELETE FROM schema_version");
+    this.sql.exec("INSERT INTO schema_version (version) VALUES (?)", SCHEMA_VERSION);
+  }
+
+  loadMeta(): StreamMeta | undefined {
+    const row = this.sql.exec<MetaRow>("SELECT * FROM stream_meta").toArray()[0];
+    if (!row) return undefined;
+    return {
+      basin: row.basin,
+      stream: row.stream,
+      createdAtMs: row.created_at_ms,
+      config: JSON.parse(row.config) as StreamConfig,
+      state: {
+        tail: { seqNum: row.next_seq_num, timestamp: row.last_timestamp },
+        fencingToken: row.fencing_token,
+        trimPoint: row.trim_point,
+      },
+    };
+  }
+
+  createMeta(meta: StreamMeta): void {
+    const { state } = meta;
+    this.sql.exec(
+      `INSERT INTO stream_meta (id, basin, stream, created_at_ms, config, next_seq_num, last_timestamp, fencing_token, trim_point)
+       VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      meta.basin, meta.stream, meta.createdAtMs, JSON.stringify(meta.config),
+      state.tail.seqNum, state.tail.timestamp, state.fencingToken, state.trimPoint,
+    );
+  }
+
+  saveConfig(config: StreamConfig): void {
+    this.sql.exec("UPDATE stream_meta SET config = ?", JSON.stringify(config));
+  }
+
+  /** Appends one batch and moves the tail; trimmed batches that lie wholly below the trim point go at once. */
+  appendBatch(records: readonly SequencedRecord[], state: StreamState, expiresAtMs: number | null): void {
+    const packed = encodeRecordBatch(records);
+    if (packed.length > ROW_BYTES_MAX) throw new RangeError(`packed batch of ${packed.length} bytes exceeds the row limit`);
+    const last = records[records.length - 1]!;
+    this.sql.exec(
+      "INSERT INTO record_batches (start_seq_num, end_seq_num, last_timestamp, expires_at_ms, records) VALUES (?, ?, ?, ?, ?)",
+      records[0]!.seqNum, last.seqNum + 1, last.timestamp, expiresAtMs, packed,
+    );
+    this.sql.exec(
+      "UPDATE stream_meta SET next_seq_num = ?, last_timestamp = ?, fencing_token = ?, trim_point = ?",
+      state.tail.seqNum, state.tail.timestamp, state.fencingToken, state.trimPoint,
+    );
+    this.sql.exec("DELETE FROM record_batches WHERE end_seq_num <= ?", state.trimPoint);
+  }
+
+  /** Records from `fromSeqNum` on that the budget admits, skipping trimmed and expired ones. */
+  readRecords(fromSeqNum: number, trimPoint: number, nowMs: number, budget: ReadBudget, recordsMax: number): SequencedRecord[] {
+    const out: SequencedRecord[] = [];
+    let cursor = Math.max(fromSeqNum, trimPoint);
+    while (out.length < recordsMax && !budget.exhausted) {
+      const rows = this.sql.exec<BatchRow & { end_seq_num: number }>(
+        `SELECT start_seq_num, end_seq_num, records FROM record_batches
+         WHERE end_seq_num > ? AND (expires_at_ms IS NULL OR expires_at_ms > ?)
+         ORDER BY start_seq_num LIMIT ?`,
+        cursor, nowMs, READ_ROWS_PER_QUERY,
+      ).toArray();
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        for (const record of decodeRecordBatch(new Uint8Array(row.records), row.start_seq_num)) {
+          if (record.seqNum < cursor) continue;
+          if (out.length >= recordsMax || !budget.admit(record)) return out;
+          out.push(record);
+        }
+        cursor = row.end_seq_num;
+      }
+    }
+    return out;
+  }
+
+  /** Seq num of the first live record whose timestamp is at or after `timestamp`; undefined if none. */
+  seqNumAtTimestamp(timestamp: number, trimPoint: number, nowMs: number): number | undefined {
+    const rows = this.sql.exec<BatchRow>(
+      `SELECT start_seq_num, records FROM record_batches
+       WHERE last_timestamp >= ? AND end_seq_num > ? AND (expires_at_ms IS NULL OR expires_at_ms > ?)
+       ORDER BY last_timestamp, start_seq_num LIMIT 1`,
+      timestamp, trimPoint, nowMs,
+    ).toArray();
+    const row = rows[0];
+    if (!row) return undefined;
+    const record = decodeRecordBatch(new Uint8Array(row.records), row.start_seq_num)
+      .find((r) => r.seqNum >= trimPoint && r.timestamp >= timestamp);
+    return record?.seqNum;
+  }
+}
