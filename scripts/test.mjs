@@ -68,7 +68,7 @@ console.log(`${tests.failed === 0 && vitestCode === 0 ? "PASS" : "FAIL"}  vitest
 for (const name of tests.failures.slice(0, 50)) console.log(`  ✗ ${name}`);
 if (tests.failures.length > 50) console.log(`  … and ${tests.failures.length - 50} more (see ${vitestJson})`);
 console.log(`edgestream: ${passed} passed, ${failed} failed${tests.skipped ? `, ${tests.skipped} skipped` : ""}`);
-process.exit(failed === 0 ? 0 : 1);
+process.exitCode = failed === 0 ? 0 : 1;
 
 /**
  * Counts from vitest's JSON report. A file that fails to load has no test results, so it counts as one
@@ -89,7 +89,7 @@ function countVitest(exitCode) {
       if (a.status === "passed") out.passed++;
       else if (a.status === "failed") {
         out.failed++;
-        out.failures.push(`${rel} > ${a.fullName ?? a.title}`);
+        out.failures.push([rel, ...(a.ancestorTitles ?? []), a.title].join(" > "));
       } else out.skipped++;
     }
     if (file.status === "failed" && !assertions.some((a) => a.status === "failed")) {

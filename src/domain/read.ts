@@ -26,14 +26,14 @@ export function capUnaryRequest(request: ReadRequest): ReadRequest {
       count: Math.min(request.limits.count ?? RECORDS_PER_BATCH_MAX, RECORDS_PER_BATCH_MAX),
       bytes: Math.min(request.limits.bytes ?? METERED_BYTES_PER_BATCH_MAX, METERED_BYTES_PER_BATCH_MAX),
     },
-    waitSecs: Math.min(request.waitSecs, UNARY_WAIT_SECS_MAX),
+    waitSecs: Math.min(request.waitSecs ?? 0, UNARY_WAIT_SECS_MAX),
   };
 }
 
 /** "Can follow" (S2-API §10.2): unbounded, or willing to wait for new records. */
 export function canFollow(request: ReadRequest): boolean {
   const { count, bytes, until } = request.limits;
-  return (count === undefined && bytes === undefined && until === undefined) || request.waitSecs > 0;
+  return (count === undefined && bytes === undefined && until === undefined) || (request.waitSecs ?? 0) > 0;
 }
 
 /** Where a read starts: a seq num, or a timestamp the storage must look up (the first record at or after it). */
@@ -84,7 +84,24 @@ export class ReadBudget {
     return true;
   }
 
+  /** True once a record was refused, or when no record could fit any more (every record is ≥ 8 metered bytes). */
   get exhausted(): boolean {
-    return this.#exhausted;
+    const { count, bytes } = this.limits;
+    return this.#exhausted || (count !== undefined && this.#count >= count) || (bytes !== undefined && bytes - this.#bytes < 8);
+  }
+
+  /** Records and metered bytes used so far. */
+  get used(): { count: number; bytes: number } {
+    return { count: this.#count, bytes: this.#bytes };
+  }
+
+  /** The limits still open, for the next read of the same session. */
+  remaining(): ReadLimits {
+    const { count, bytes, until } = this.limits;
+    const left: ReadLimits = {};
+    if (count !== undefined) left.count = count - this.#count;
+    if (bytes !== undefined) left.bytes = bytes - this.#bytes;
+    if (until !== undefined) left.until = until;
+    return left;
   }
 }

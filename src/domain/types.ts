@@ -66,6 +66,15 @@ export interface ReadRequest {
   limits: ReadLimits;
   /** Start at the tail instead of failing when the start is beyond it. */
   clamp: boolean;
-  /** Seconds to wait for new records; 0 means do not wait. */
-  waitSecs: number;
+  /**
+   * Seconds to wait for new records. Unary reads long-poll for this long (0: not at all); sessions end after
+   * this long without a new record (undefined: never).
+   */
+  waitSecs?: number;
 }
+
+/** What a read session produces; each protocol renders it (S2 SSE, S2S, WebSocket, Durable Streams). */
+export type ReadOutput =
+  | { kind: "batch"; batch: ReadBatch }
+  /** Nothing new: the reader is alive and caught up to `tail`. */
+  | { kind: "heartbeat"; tail: StreamPosition };

@@ -20,6 +20,10 @@ export function createApp() {
   app.route("/v1/basins", basinRoutes);
   app.route("/v1/streams", streamRoutes);
   app.route("/v1/streams", recordRoutes);
+  for (const path of ["/v1/basins", "/v1/basins/:basin", "/v1/streams", "/v1/streams/:stream", "/v1/streams/:stream/records", "/v1/streams/:stream/records/tail"]) {
+    // Known paths, other methods: 405 with an empty body, as s2-lite's router answers (S2-API §1.1).
+    app.all(path, () => new Response(null, { status: 405 }));
+  }
   for (const path of ["/v1/access-tokens", "/v1/access-tokens/*", "/v1/metrics", "/v1/metrics/*", "/v1/locations", "/v1/locations/*"]) {
     // As s2-lite: the route exists, the feature does not yet (S2-API §6.2–6.4).
     app.all(path, () => s2ErrorResponse(streamError("not_implemented", "not implemented by this server")));

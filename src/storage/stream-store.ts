@@ -26,15 +26,30 @@ import type { StreamState } from "../domain/append";
 import type { StreamConfig } from "../domain/config";
 import type { ReadBudget } from "../domain/read";
 import type { SequencedRecord } from "../domain/types";
-import { decodeRecordBatch, encodeRecordBatch } from "./record-codec";
+import { meteredBytes } from "../domain/metering";
+import { decodeRecordBatch, encodeRecordBatch } from "../domain/record-codec";
 
 const SCHEMA_VERSION = 1;
 
 /** DO SQLite refuses rows over 2 MB; local workerd allows ~8 MiB, so the bound must be ours (PLATFORM.md §1). */
 export const ROW_BYTES_MAX = 2_000_000;
 
-/** Batches decoded per query while reading: a unary read needs at most 1000 records. */
+/** Rows decoded per query while reading: enough for most batches, few enough to stop early. */
 const READ_ROWS_PER_QUERY = 32;
+
+export interface BatchSize {
+  records: number;
+  /** Metered bytes. */
+  bytes: number;
+}
+
+/** Why a read stopped: its own limits, the size of one batch, or the end of what is written. */
+export type ReadEnd = "limit" | "batch_full" | "caught_up";
+
+export interface RecordsRead {
+  records: SequencedRecord[];
+  end: ReadEnd;
+}
 
 export interface StreamMeta {
   basin: string;
@@ -130,28 +145,34 @@ export class StreamStore {
     this.sql.exec("DELETE FROM record_batches WHERE end_seq_num <= ?", state.trimPoint);
   }
 
-  /** Records from `fromSeqNum` on that the budget admits, skipping trimmed and expired ones. */
-  readRecords(fromSeqNum: number, trimPoint: number, nowMs: number, budget: ReadBudget, recordsMax: number): SequencedRecord[] {
-    const out: SequencedRecord[] = [];
+  /**
+   * Records from `fromSeqNum` on, skipping trimmed and expired ones, until the budget refuses one (`limit`),
+   * the batch is full (`batch_full`), or nothing is left (`caught_up`).
+   */
+  readRecords(fromSeqNum: number, trimPoint: number, nowMs: number, budget: ReadBudget, batchMax: BatchSize): RecordsRead {
+    const records: SequencedRecord[] = [];
+    let batchBytes = 0;
     let cursor = Math.max(fromSeqNum, trimPoint);
-    while (out.length < recordsMax && !budget.exhausted) {
+    for (;;) {
       const rows = this.sql.exec<BatchRow & { end_seq_num: number }>(
         `SELECT start_seq_num, end_seq_num, records FROM record_batches
          WHERE end_seq_num > ? AND (expires_at_ms IS NULL OR expires_at_ms > ?)
          ORDER BY start_seq_num LIMIT ?`,
         cursor, nowMs, READ_ROWS_PER_QUERY,
       ).toArray();
-      if (rows.length === 0) break;
+      if (rows.length === 0) return { records, end: "caught_up" };
       for (const row of rows) {
         for (const record of decodeRecordBatch(new Uint8Array(row.records), row.start_seq_num)) {
           if (record.seqNum < cursor) continue;
-          if (out.length >= recordsMax || !budget.admit(record)) return out;
-          out.push(record);
+          const size = meteredBytes(record);
+          if (records.length + 1 > batchMax.records || batchBytes + size > batchMax.bytes) return { records, end: "batch_full" };
+          if (!budget.admit(record)) return { records, end: "limit" };
+          records.push(record);
+          batchBytes += size;
         }
         cursor = row.end_seq_num;
       }
     }
-    return out;
   }
 
   /** Seq num of the first live record whose timestamp is at or after `timestamp`; undefined if none. */

@@ -192,6 +192,35 @@ describe("raw HTTP", () => {
     expect(JSON.parse(res.body).streams.map((s: { name: string }) => s.name)).toEqual([stream]);
   });
 
+  it("GET /ping is an alias of /health", async () => {
+    const res = await fetch(`${baseUrl()}/ping`);
+    expect(res.status).toBe(200);
+    expect((await res.text()).trim()).toBe("OK");
+  });
+
+  it("a timestamp start at or after until is 422 invalid", async () => {
+    const stream = await newStream();
+    expect((await append(stream, { records: [{ body: "a", timestamp: 10 }] })).status).toBe(200);
+    await expectErrorBody(await api(`${records(stream)}?timestamp=50&until=50`, { basin }), 422, "invalid");
+  });
+
+  it("a deleted stream name is pending deletion or free again", async () => {
+    const stream = await newStream();
+    expect((await api(`/streams/${stream}`, { method: "DELETE", basin })).status).toBe(202);
+    const again = await api("/streams", { method: "POST", basin, json: { stream } });
+    if (again.status === 201) {
+      // Cleanup already finished: the name is free and the new stream starts empty.
+      expect(await jsonOf(await api(`${records(stream)}/tail`, { basin }))).toEqual({ tail: { seq_num: 0, timestamp: 0 } });
+    } else {
+      await expectErrorBody(again, 409, "stream_deletion_pending");
+    }
+  });
+
+  it("account features lite does not serve answer 501 not_implemented", async () => {
+    await expectErrorBody(await api("/access-tokens"), 501, "not_implemented");
+    await expectErrorBody(await api("/locations"), 501, "not_implemented");
+  });
+
   it("unknown paths are 404 and wrong methods 405", async () => {
     expect((await api("/no-such-route")).status).toBe(404);
     expect((await api("/basins", { method: "DELETE" })).status).toBe(405);

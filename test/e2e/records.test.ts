@@ -194,6 +194,8 @@ describe("sessions over the fetch transport", () => {
       for await (const record of session) out.push(record.body);
       return out;
     })();
+    // Observed now so a session error fails this test instead of surfacing as an unhandled rejection.
+    collected.catch(() => {});
     await new Promise((r) => setTimeout(r, 300));
     await s.append(AppendInput.create([str("x")]));
     await s.append(AppendInput.create([str("y")]));

@@ -8,18 +8,21 @@ import { Hono } from "hono";
 import { checkAppendInput } from "../../domain/append";
 import { streamError, type StreamError } from "../../domain/errors";
 import { capUnaryRequest, checkReadRequest } from "../../domain/read";
-import type { AppendInput } from "../../domain/types";
+import type { AppendInput, ReadRequest } from "../../domain/types";
 import { basinStub, streamStub, type Env } from "../../env";
 import { err, ok, type Result } from "../../lib/result";
 import { RECORD_FORMATS, parseAppendInput, renderAppendAck, renderPosition, renderReadBatch, type RecordFormat } from "../../protocol/s2/json-records";
 import { decodeAppendInput, encodeAppendAck, encodeReadBatch } from "../../protocol/s2/proto";
 import { parseReadQuery } from "../../protocol/s2/query";
+import { parseLastEventId, type SseProgress } from "../../protocol/s2/sse";
+import { longPollBatch, sseResponse } from "./read-responses";
 import type { AutoCreateTrigger } from "../../control/basin-object";
 import {
   basinOf, firstMediaType, isProtoType, json, readBody, readJsonBody, streamParam, unwrap, type S2Context,
 } from "./request";
 
 const S2S_CONTENT_TYPE = "s2s/proto";
+const SSE_CONTENT_TYPE = "text/event-stream";
 const PROTOBUF_CONTENT_TYPE = "application/protobuf";
 
 function recordFormat(c: S2Context): Result<RecordFormat, StreamError> {
@@ -38,6 +41,14 @@ function refuseSessions(c: S2Context): void {
   if (firstMediaType(c.req.header("content-type")) === S2S_CONTENT_TYPE) {
     unwrap(err(streamError("not_implemented", "S2S sessions are not served yet; use unary calls or SSE")));
   }
+}
+
+/** `Last-Event-ID: s,c,b` restarts after s with the budgets reduced by what was already sent (S2-API §10.4). */
+function resumeRequest(request: ReadRequest, resumed: SseProgress): ReadRequest {
+  const limits = { ...request.limits };
+  if (limits.count !== undefined) limits.count = Math.max(0, limits.count - resumed.count);
+  if (limits.bytes !== undefined) limits.bytes = Math.max(0, limits.bytes - resumed.bytes);
+  return { ...request, start: { kind: "seq_num", seqNum: resumed.lastSeqNum + 1 }, limits };
 }
 
 async function appendInput(c: S2Context): Promise<Result<AppendInput, StreamError>> {
@@ -76,9 +87,19 @@ export const recordRoutes = new Hono<{ Bindings: Env }>()
     const name = unwrap(streamParam(c));
     refuseSessions(c);
     const format = unwrap(recordFormat(c));
-    const request = capUnaryRequest(unwrap(checkReadRequest(unwrap(parseReadQuery(new URL(c.req.url).searchParams)))));
+    const request = unwrap(checkReadRequest(unwrap(parseReadQuery(new URL(c.req.url).searchParams))));
     const stub = streamStub(c.env, basin, name);
-    const batch = await withAutoCreate(c, basin, name, "read", () => stub.read(request));
+    const target = { env: c.env, basin, stream: name };
+    if (firstMediaType(c.req.header("accept")) === SSE_CONTENT_TYPE) {
+      const lastEventId = c.req.header("last-event-id");
+      const resumed = lastEventId === undefined ? undefined : unwrap(parseLastEventId(lastEventId));
+      const session = resumed ? resumeRequest(request, resumed) : request;
+      const first = await withAutoCreate(c, basin, name, "read", () => stub.read(session));
+      return sseResponse(target, first, session, format, resumed);
+    }
+    const unary = capUnaryRequest(request);
+    const first = await withAutoCreate(c, basin, name, "read", () => stub.read(unary));
+    const batch = await longPollBatch(target, first, unary, c.req.raw.signal);
     return wantsProto(c) ? protobuf(encodeReadBatch(batch)) : json(renderReadBatch(batch, format));
   })
   .get("/:stream/records/tail", async (c) => {

@@ -55,11 +55,12 @@ export function parseReadQuery(params: URLSearchParams): Result<ReadRequest, Str
   if (values.count !== undefined) limits.count = values.count;
   if (values.bytes !== undefined) limits.bytes = values.bytes;
   if (values.until !== undefined) limits.until = values.until;
-  return ok({
+  const request: ReadRequest = {
     // No start means the tail (S2-API §10.1), unlike the SDKs' default of seq_num 0.
     start: starts[0] ?? { kind: "tail_offset", tailOffset: 0 },
     limits,
     clamp: clampText === "true",
-    waitSecs: values.wait ?? 0,
-  });
+  };
+  if (values.wait !== undefined) request.waitSecs = values.wait;
+  return ok(request);
 }

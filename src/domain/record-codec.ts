@@ -1,6 +1,7 @@
 /**
- * Packed record batches: the bytes of one `record_batches` row (and, later, of sealed segments). Records are
- * packed because Durable Object SQLite bills per row written; one append batch is one row.
+ * Packed record batches: the bytes of one `record_batches` row, of each live push to followers
+ * (protocol/live.ts) and, later, of sealed segments. Records are packed because Durable Object SQLite bills
+ * per row written; one append batch is one row.
  *
  *   batch  := record*                      count = end_seq_num − start_seq_num (kept in the row, not here)
  *   record := timestamp   varint           ms since the Unix epoch
@@ -13,7 +14,7 @@
  * within a few bytes per record of the metered size, so a 1 MiB metered batch stays far below the 2 MB row
  * limit (PLATFORM.md §1).
  */
-import type { SequencedRecord } from "../domain/types";
+import type { SequencedRecord } from "./types";
 import { readVarint, varintLength, writeVarint } from "../lib/varint";
 
 export function encodeRecordBatch(records: readonly SequencedRecord[]): Uint8Array {

@@ -1,0 +1,94 @@
+/**
+ * The Worker's end of a live subscription to a StreamObject (protocol/live.ts): one WebSocket per reader,
+ * accepted by the object with the hibernation API, so the object sleeps while readers wait. The feed
+ * tracks the next seq num its reader needs and drops anything before it, which makes a resubscribe after a
+ * reset lossless and duplicate-free.
+ */
+import type { ReadBatch } from "../domain/types";
+import type { Env } from "../env";
+import { decodeLiveBatch, LIVE_CLOSE_BEHIND, LIVE_CLOSE_GONE, LIVE_PATH } from "../protocol/live";
+
+export type FeedEvent =
+  | { kind: "batch"; batch: Required<ReadBatch> }
+  | { kind: "timeout" }
+  /** behind: catch up with reads and subscribe again; gone: the stream was deleted; reset: resubscribe. */
+  | { kind: "closed"; reason: "behind" | "gone" | "reset" };
+
+export class LiveFeed {
+  readonly #queue: FeedEvent[] = [];
+  #wake: (() => void) | undefined;
+  #closed = false;
+
+  private constructor(private readonly socket: WebSocket | undefined, private nextSeqNum: number) {
+    if (!socket) {
+      this.#closed = true;
+      return;
+    }
+    // Newer compatibility dates default binaryType to "blob" (the WHATWG default); our messages are decoded
+    // synchronously, from bytes.
+    socket.binaryType = "arraybuffer";
+    socket.accept();
+    socket.addEventListener("message", (event) => this.#onMessage(event.data));
+    socket.addEventListener("close", (event) => this.#onClose(event.code));
+    socket.addEventListener("error", () => this.#onClose(0));
+  }
+
+  /** Subscribes from `fromSeqNum`; the object first sends whatever was appended since then. */
+  static async open(env: Env, basin: string, stream: string, fromSeqNum: number): Promise<LiveFeed> {
+    const stub = env.STREAMS.get(env.STREAMS.idFromName(`${basin}/${stream}`));
+    const response = await stub.fetch(`https://stream${LIVE_PATH}?from=${fromSeqNum}`, { headers: { upgrade: "websocket" } });
+    const feed = new LiveFeed(response.webSocket ?? undefined, fromSeqNum);
+    if (!response.webSocket) feed.#queue.push({ kind: "closed", reason: response.status === 404 ? "gone" : "behind" });
+    return feed;
+  }
+
+  /** The next event, or `timeout` after `timeoutMs`. */
+  async next(timeoutMs: number): Promise<FeedEvent> {
+    if (this.#queue.length === 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+        timer = setTimeout(resolve, timeoutMs);
+      });
+      clearTimeout(timer);
+      this.#wake = undefined;
+    }
+    return this.#queue.shift() ?? { kind: "timeout" };
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.socket?.close(1000, "reader done");
+    } catch {
+      // Already closing.
+    }
+  }
+
+  #push(event: FeedEvent): void {
+    this.#queue.push(event);
+    this.#wake?.();
+  }
+
+  #onMessage(data: unknown): void {
+    const batch = decodeLiveBatch(new Uint8Array(data as ArrayBuffer));
+    const records = batch.records.filter((record) => record.seqNum >= this.nextSeqNum);
+    if (batch.records.length > 0 && batch.records[0]!.seqNum > this.nextSeqNum) {
+      // A hole would mean a lost record: resubscribe from what we have instead.
+      this.close();
+      this.#push({ kind: "closed", reason: "reset" });
+      return;
+    }
+    if (records.length === 0) return;
+    this.nextSeqNum = records[records.length - 1]!.seqNum + 1;
+    this.#push({ kind: "batch", batch: { records, tail: batch.tail } });
+  }
+
+  #onClose(code: number): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const reason = code === LIVE_CLOSE_GONE ? "gone" : code === LIVE_CLOSE_BEHIND ? "behind" : "reset";
+    this.#push({ kind: "closed", reason });
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * A read session at the edge: catch-up reads over RPC until the reader reaches the tail, then, if the read
+ * can follow, live batches from a LiveFeed, with heartbeats made here so they never wake the stream's
+ * object. Every protocol renders its output (S2 SSE and long-poll today). The session budget (count,
+ * bytes, until) spans the whole session; `wait` is an idle timeout that only delivered records reset.
+ */
+import { canFollow, ReadBudget } from "../domain/read";
+import type { ReadOutput, ReadRequest, SequencedRecord } from "../domain/types";
+import { streamStub, type Env } from "../env";
+import type { ReadOutcome } from "../stream/stream-object";
+import { LiveFeed } from "./live-feed";
+import { unwrap } from "./s2/request";
+
+/** S2 sends a heartbeat after 5–15 s (random) without a batch; clients give up after ~20–25 s (S2-API §10.4). */
+const HEARTBEAT_MS_MIN = 5_000;
+const HEARTBEAT_MS_MAX = 15_000;
+/** Pause before resubscribing after the object reset, so a restarting object is not hammered. */
+const RESUBSCRIBE_DELAY_MS = 100;
+
+export interface SessionTarget {
+  env: Env;
+  basin: string;
+  stream: string;
+}
+
+const heartbeatDelay = () => HEARTBEAT_MS_MIN + Math.random() * (HEARTBEAT_MS_MAX - HEARTBEAT_MS_MIN);
+
+export async function* readSession(
+  target: SessionTarget,
+  first: ReadOutcome,
+  request: ReadRequest,
+  signal: AbortSignal,
+): AsyncGenerator<ReadOutput> {
+  const budget = new ReadBudget(request.limits);
+  const stub = streamStub(target.env, target.basin, target.stream);
+  const admit = (records: SequencedRecord[]) => records.filter((record) => budget.admit(record));
+
+  let outcome = first;
+  let { tail } = first;
+  for (;;) {
+    // Catch-up: batches as read, without a tail (S2-API §10.3).
+    for (;;) {
+      const records = admit(outcome.records);
+      if (records.length > 0) yield { kind: "batch", batch: { records } };
+      tail = outcome.tail;
+      if (budget.exhausted || outcome.end === "limit") return;
+      if (outcome.end === "caught_up") break;
+      outcome = unwrap(await stub.readFrom(outcome.nextSeqNum, budget.remaining()));
+    }
+    if (!canFollow(request) || signal.aborted) return;
+
+    // Live: one subscription until it ends, then catch up again or resubscribe.
+    yield { kind: "heartbeat", tail };
+    const idleMs = request.waitSecs === undefined ? Infinity : request.waitSecs * 1000;
+    let idleDeadline = Date.now() + idleMs;
+    let heartbeatDue = Date.now() + heartbeatDelay();
+    let nextSeqNum = outcome.nextSeqNum;
+    const feed = await LiveFeed.open(target.env, target.basin, target.stream, nextSeqNum);
+    const onAbort = () => feed.close();
+    signal.addEventListener("abort", onAbort);
+    try {
+      for (;;) {
+        const now = Date.now();
+        if (now >= idleDeadline || signal.aborted) return;
+        if (now >= heartbeatDue) {
+          yield { kind: "heartbeat", tail };
+          heartbeatDue = now + heartbeatDelay();
+        }
+        const event = await feed.next(Math.min(idleDeadline, heartbeatDue) - now);
+        if (event.kind === "timeout") continue;
+        if (event.kind === "closed") {
+          if (event.reason === "gone") unwrap({ ok: false, error: { code: "stream_not_found", message: "stream was deleted" } });
+          if (event.reason === "reset") await new Promise((resolve) => setTimeout(resolve, RESUBSCRIBE_DELAY_MS));
+          break;
+        }
+        tail = event.batch.tail;
+        nextSeqNum = event.batch.records[event.batch.records.length - 1]!.seqNum + 1;
+        const records = admit(event.batch.records);
+        if (records.length > 0) {
+          yield { kind: "batch", batch: { records, tail } };
+          idleDeadline = Date.now() + idleMs;
+          heartbeatDue = Date.now() + heartbeatDelay();
+        }
+        if (budget.exhausted) return;
+      }
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+      feed.close();
+    }
+    outcome = unwrap(await stub.readFrom(nextSeqNum, budget.remaining()));
+  }
+}
