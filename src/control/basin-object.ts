@@ -37,6 +37,9 @@ const deletionPending = () => streamError("stream_deletion_pending", "stream is 
 const notFound = () => streamError("stream_not_found", "stream not found");
 
 export class BasinObject extends DurableObject<Env> {
+  /** Creates whose registry row exists but whose stream object is not initialised yet. */
+  readonly #creating = new Map<string, Promise<unknown>>();
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     migrateRegistry(ctx.storage.sql, "streams");
@@ -104,7 +107,11 @@ export class BasinObject extends DurableObject<Env> {
     const allowed = trigger === "append" ? config.createStreamOnAppend : config.createStreamOnRead;
     const row = this.#row(name);
     if (row?.deleted_at_ms != null) return err(deletionPending());
-    if (row) return ok(undefined);
+    if (row) {
+      // A racing first append or read: answer once the stream it is creating exists.
+      await this.#creating.get(name)?.catch(() => undefined);
+      return this.#row(name) ? ok(undefined) : err(streamError("transaction_conflict", "stream creation raced; retry"));
+    }
     if (!allowed) return err(notFound());
     const created = await this.#create(owner.value, name, resolveStreamConfig({}, config.defaultStreamConfig), null);
     return created.ok ? ok(undefined) : created;
@@ -160,13 +167,16 @@ export class BasinObject extends DurableObject<Env> {
       "INSERT INTO streams (name, created_at_ms, deleted_at_ms, create_fingerprint) VALUES (?, ?, ?, ?)",
       row.name, row.created_at_ms, row.deleted_at_ms, row.create_fingerprint,
     );
+    const stub = streamStub(this.env, owner.info.name, name, locationHint(owner.info.location));
+    const creating = stub.create({ basin: owner.info.name, stream: name, config, createdAtMs: row.created_at_ms });
+    this.#creating.set(name, creating);
     try {
-      const stub = streamStub(this.env, owner.info.name, name, locationHint(owner.info.location));
-      const created = await stub.create({ basin: owner.info.name, stream: name, config, createdAtMs: row.created_at_ms });
-      if (!created.ok) throw new Error(created.error.code);
+      await creating;
     } catch (error) {
       this.ctx.storage.sql.exec("DELETE FROM streams WHERE name = ? AND deleted_at_ms IS NULL", name);
       throw error;
+    } finally {
+      this.#creating.delete(name);
     }
     return ok({ info: toInfo(row), result: "created" });
   }

@@ -100,6 +100,11 @@ describe("planAppend: conditions (S2-API §9.2)", () => {
     expect(plan(state(7, "held"), batch(records(1))).ok).toBe(true);
   });
 
+  it("checks conditions before timestamps", () => {
+    const c: StreamConfig = { ...config, timestampingMode: "client-require" };
+    expect(unwrapErr(plan(state(1), batch([record("a")], { matchSeqNum: 0 }), c)).code).toBe("seq_num_mismatch");
+  });
+
   it("rejects client-require with a missing timestamp", () => {
     const c: StreamConfig = { ...config, timestampingMode: "client-require" };
     expect(unwrapErr(plan(EMPTY_STREAM_STATE, batch([record("a", [], 1), record("b")]), c)).code).toBe("invalid");

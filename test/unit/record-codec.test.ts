@@ -12,7 +12,8 @@ const ROW_BYTES_MAX = 2_000_000;
 const rec = (seqNum: number, timestamp: number, headers: Header[], body: Uint8Array): SequencedRecord => ({ seqNum, timestamp, headers, body });
 const roundTrip = (records: SequencedRecord[]) => decodeRecordBatch(encodeRecordBatch(records), records[0]?.seqNum ?? 0);
 const batchMetered = (records: SequencedRecord[]) => records.reduce((sum, r) => sum + meteredBytes(r), 0);
-const emptyHeaders = (n: number): Header[] => Array.from({ length: n }, () => [new Uint8Array(), new Uint8Array()] as const);
+const EMPTY_HEADER: Header = [new Uint8Array(), new Uint8Array()];
+const emptyHeaders = (n: number): Header[] => new Array<Header>(n).fill(EMPTY_HEADER);
 
 describe("record batch codec round trip", () => {
   it("encodes an empty batch as zero bytes", () => {
