@@ -1,5 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { TEST_ROOT_TOKEN } from "./test/support/auth";
 
 // One config, three projects: `npx vitest run --project <name>` picks one.
 export default defineConfig({
@@ -13,7 +14,10 @@ export default defineConfig({
         },
       },
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        plugins: [cloudflareTest({
+          wrangler: { configPath: "./wrangler.toml" },
+          miniflare: { bindings: { ROOT_TOKEN: TEST_ROOT_TOKEN } },
+        })],
         test: {
           name: "workers",
           include: ["test/integration/**/*.test.ts"],

@@ -7,6 +7,9 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const host = process.env.EDGESTREAM_HOST || "127.0.0.1";
 const port = process.env.EDGESTREAM_PORT || "8787";
 const dataDir = resolve(root, process.env.EDGESTREAM_DATA_DIR || ".wrangler/state");
+// Locally the root token is a documented default; on Cloudflare it is the ROOT_TOKEN secret.
+const rootToken = process.env.EDGESTREAM_ROOT_TOKEN || "edgestream-local-root-token";
+const anonymousAccess = process.env.EDGESTREAM_ANONYMOUS_ACCESS || "none";
 
 const args = [
   join(root, "node_modules/wrangler/bin/wrangler.js"),
@@ -16,6 +19,8 @@ const args = [
   "--port", port,
   "--persist-to", dataDir,
   "--show-interactive-dev-session=false",
+  "--var", `ROOT_TOKEN:${rootToken}`,
+  "--var", `ANONYMOUS_ACCESS:${anonymousAccess}`,
   ...process.argv.slice(2),
 ];
 

@@ -12,6 +12,10 @@ export interface Env {
   SEGMENTS: R2Bucket;
   /** Hosts `{basin}.<BASIN_DOMAIN>` imply the basin, as `{basin}.b.s2.dev` does on s2.dev. Default `localhost`. */
   BASIN_DOMAIN?: string;
+  /** Secret: the token with every permission; it also keys the signatures of issued tokens. */
+  ROOT_TOKEN?: string;
+  /** Operator grant for requests without a token: `none` (default), `read` or `all` (local development). */
+  ANONYMOUS_ACCESS?: string;
 }
 
 /**

@@ -1,11 +1,13 @@
 /**
- * AccountObject: the deployment's one registry of basins: their config, location and lifecycle. Basin
+ * AccountObject: the deployment's one registry of basins (their config, location and lifecycle) and of
+ * issued access tokens (for listing, unique ids and revocation; verifying a token never comes here). Basin
  * deletion is two-phase: DELETE marks the basin (it stays listed with deleted_at and its name stays
  * reserved), and the alarm deletes its streams through the BasinObject, then forgets it. The alarm is
  * at-least-once, so each step is idempotent.
  */
 import { DurableObject } from "cloudflare:workers";
 import { canonicalJson, patchBasinConfig, type BasinConfig, type BasinConfigPatch } from "../domain/config";
+import type { TokenClaims } from "../domain/access";
 import { streamError, type StreamError } from "../domain/errors";
 import type { BasinInfo, ListPage, ListQuery, ProvisionResult } from "../domain/resources";
 import { basinStub, type Env } from "../env";
@@ -51,6 +53,40 @@ export class AccountObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     migrateRegistry(ctx.storage.sql, "basins");
+    migrateRegistry(ctx.storage.sql, "access_tokens");
+  }
+
+  registerToken(claims: TokenClaims): Result<void, StreamError> {
+    const exists = this.ctx.storage.sql.exec("SELECT 1 FROM access_tokens WHERE name = ?", claims.id).toArray().length > 0;
+    if (exists) return err(streamError("resource_already_exists", "access token id already exists"));
+    this.ctx.storage.sql.exec(
+      "INSERT INTO access_tokens (name, claims, revoked_at_ms, expires_at_ms) VALUES (?, ?, NULL, ?)",
+      claims.id, JSON.stringify(claims), claims.expiresAtMs,
+    );
+    return ok(undefined);
+  }
+
+  /** Valid tokens only: revoked and expired ones are not listed. */
+  listTokens(query: ListQuery): ListPage<TokenClaims> {
+    const page = listRegistry<{ claims: string }>(this.ctx.storage.sql, "access_tokens", query,
+      `revoked_at_ms IS NULL AND (expires_at_ms IS NULL OR expires_at_ms > ${Date.now()})`);
+    return { items: page.items.map((row) => JSON.parse(row.claims) as TokenClaims), hasMore: page.hasMore };
+  }
+
+  revokeToken(id: string): Result<void, StreamError> {
+    const row = this.ctx.storage.sql.exec<{ revoked_at_ms: number | null }>(
+      "SELECT revoked_at_ms FROM access_tokens WHERE name = ?", id).toArray()[0];
+    if (!row || row.revoked_at_ms !== null) return err(streamError("access_token_not_found", "access token not found"));
+    this.ctx.storage.sql.exec("UPDATE access_tokens SET revoked_at_ms = ? WHERE name = ?", Date.now(), id);
+    return ok(undefined);
+  }
+
+  /** Ids of revoked tokens that would otherwise still be valid: what every edge must refuse. */
+  revokedTokenIds(): string[] {
+    const nowMs = Date.now();
+    this.ctx.storage.sql.exec("DELETE FROM access_tokens WHERE revoked_at_ms IS NOT NULL AND expires_at_ms <= ?", nowMs);
+    return this.ctx.storage.sql.exec<{ name: string }>(
+      "SELECT name FROM access_tokens WHERE revoked_at_ms IS NOT NULL").toArray().map((row) => row.name);
   }
 
   #row(name: string): BasinRow | undefined {

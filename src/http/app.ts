@@ -1,12 +1,16 @@
 /**
- * The Worker's HTTP surface: `/health`, and the S2 v1 API under `/v1`. Every handler failure ends here:
+ * The Worker's HTTP surface: `/health` (open), and the S2 v1 API under `/v1` (every route authenticated).
+ * Every handler failure ends here:
  * expected ones (Rejection) render through the S2 error table, anything else is a bug or an infrastructure
  * failure, logged and answered `500 other` (which does not promise the call had no effect).
  */
 import { Hono } from "hono";
 import { streamError } from "../domain/errors";
-import type { Env } from "../env";
+import { authenticate } from "./auth/authenticate";
+import type { AppEnv } from "./context";
+import { accessTokenRoutes } from "./s2/access-tokens";
 import { basinRoutes } from "./s2/basins";
+import { readWebSocketRoutes } from "./s2/read-websocket";
 import { recordRoutes } from "./s2/records";
 import { Rejection, s2ErrorResponse } from "./s2/request";
 import { streamRoutes } from "./s2/streams";
@@ -14,17 +18,20 @@ import { streamRoutes } from "./s2/streams";
 const health = () => new Response("OK", { headers: { "content-type": "text/plain" } });
 
 export function createApp() {
-  const app = new Hono<{ Bindings: Env }>();
+  const app = new Hono<AppEnv>();
   app.get("/health", health);
   app.get("/ping", health);
+  app.use("/v1/*", authenticate(s2ErrorResponse));
+  app.route("/v1/access-tokens", accessTokenRoutes);
   app.route("/v1/basins", basinRoutes);
   app.route("/v1/streams", streamRoutes);
+  app.route("/v1/streams", readWebSocketRoutes); // before recordRoutes: takes only `Upgrade: websocket` reads
   app.route("/v1/streams", recordRoutes);
-  for (const path of ["/v1/basins", "/v1/basins/:basin", "/v1/streams", "/v1/streams/:stream", "/v1/streams/:stream/records", "/v1/streams/:stream/records/tail"]) {
+  for (const path of ["/v1/access-tokens", "/v1/access-tokens/:id", "/v1/basins", "/v1/basins/:basin", "/v1/streams", "/v1/streams/:stream", "/v1/streams/:stream/records", "/v1/streams/:stream/records/tail"]) {
     // Known paths, other methods: 405 with an empty body, as s2-lite's router answers (S2-API §1.1).
     app.all(path, () => new Response(null, { status: 405 }));
   }
-  for (const path of ["/v1/access-tokens", "/v1/access-tokens/*", "/v1/metrics", "/v1/metrics/*", "/v1/locations", "/v1/locations/*"]) {
+  for (const path of ["/v1/metrics", "/v1/metrics/*", "/v1/locations", "/v1/locations/*"]) {
     // As s2-lite: the route exists, the feature does not yet (S2-API §6.2–6.4).
     app.all(path, () => s2ErrorResponse(streamError("not_implemented", "not implemented by this server")));
   }

@@ -2,6 +2,7 @@
 import { request } from "node:http";
 import { beforeAll, describe, expect, it } from "vitest";
 import { api, b64, baseUrl, basinName, expectErrorBody, jsonOf, streamName } from "../support/s2";
+import { rootAuthorization } from "../support/auth";
 
 let basin: string;
 
@@ -216,9 +217,9 @@ describe("raw HTTP", () => {
     }
   });
 
-  it("account features lite does not serve answer 501 not_implemented", async () => {
-    await expectErrorBody(await api("/access-tokens"), 501, "not_implemented");
+  it("account features not served yet answer 501 not_implemented", async () => {
     await expectErrorBody(await api("/locations"), 501, "not_implemented");
+    await expectErrorBody(await api("/metrics"), 501, "not_implemented");
   });
 
   it("unknown paths are 404 and wrong methods 405", async () => {
@@ -232,7 +233,7 @@ function rawGet(path: string, headers: Record<string, string>): Promise<{ status
   const url = new URL(baseUrl());
   return new Promise((ok, fail) => {
     const req = request(
-      { host: url.hostname, port: url.port, path, method: "GET", headers: { authorization: "Bearer x", ...headers } },
+      { host: url.hostname, port: url.port, path, method: "GET", headers: { ...rootAuthorization, ...headers } },
       (res) => {
         let body = "";
         res.setEncoding("utf8");

@@ -4,6 +4,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env as rawEnv, exports } from "cloudflare:workers";
 import { expect } from "vitest";
 import type { Env } from "../../src/env";
+import { rootAuthorization } from "../support/auth";
 
 export const env = rawEnv as unknown as Env;
 
@@ -31,7 +32,7 @@ export interface Call {
 }
 
 export function call(path: string, init: Call = {}): Promise<Response> {
-  const headers: Record<string, string> = { ...init.headers };
+  const headers: Record<string, string> = { ...rootAuthorization, ...init.headers };
   if (init.basin !== undefined) headers["s2-basin"] = init.basin;
   let body: BodyInit | undefined = init.raw;
   if (init.json !== undefined) {

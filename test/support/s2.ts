@@ -8,6 +8,7 @@ import {
   type StreamConfig,
 } from "@s2-dev/streamstore";
 import { expect, inject } from "vitest";
+import { rootAuthorization, TEST_ROOT_TOKEN } from "./auth";
 import { basinName, streamName } from "./names";
 
 export function baseUrl(): string {
@@ -20,7 +21,7 @@ export function baseUrl(): string {
  */
 export function client(): S2 {
   return new S2({
-    accessToken: "e2e-any-token",
+    accessToken: TEST_ROOT_TOKEN,
     endpoints: { account: baseUrl(), basin: baseUrl() },
     retry: { maxAttempts: 1 },
   });
@@ -126,7 +127,7 @@ export interface RawInit {
 
 /** `fetch` against `/v1<path>` with auth, optional `s2-basin` and JSON body. */
 export async function api(path: string, init: RawInit = {}): Promise<Response> {
-  const headers: Record<string, string> = { authorization: "Bearer e2e-any-token", ...init.headers };
+  const headers: Record<string, string> = { ...rootAuthorization, ...init.headers };
   if (init.basin) headers["s2-basin"] = init.basin;
   let body: string | Uint8Array | undefined = init.body;
   if (init.json !== undefined) {

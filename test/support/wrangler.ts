@@ -4,6 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { TEST_ROOT_TOKEN } from "./auth";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 
@@ -48,6 +49,7 @@ export async function startDevServer(timeoutMs = 90_000): Promise<DevServer> {
     "--inspector-port", String(inspectorPort),
     "--persist-to", dataDir,
     "--show-interactive-dev-session=false",
+    "--var", `ROOT_TOKEN:${TEST_ROOT_TOKEN}`,
     "--log-level", process.env.EDGESTREAM_E2E_LOG_LEVEL ?? "warn",
   ];
   // process.execPath: vitest runs on the project's Node 24, which wrangler needs.

@@ -1,14 +1,16 @@
 /** S2 account-level basin routes (S2-API §6.1): list, create, ensure, get config, reconfigure, delete. */
 import { Hono } from "hono";
+import type { AppEnv } from "../context";
 import { canonicalJson } from "../../domain/config";
 import { streamError, type StreamError } from "../../domain/errors";
 import { TOKEN_BYTES_MAX } from "../../domain/limits";
 import { checkBasinName, checkBasinPrefix } from "../../domain/names";
-import { accountStub, type Env } from "../../env";
+import { accountStub } from "../../env";
 import { utf8 } from "../../lib/bytes";
 import { err, ok, type Result } from "../../lib/result";
 import { parseBasinReconfiguration, parseBasinRequest, renderBasinConfig, renderBasinInfo } from "../../protocol/s2/json-config";
 import { parseListQuery } from "../../protocol/s2/query";
+import { authorize, visible } from "../auth/authorize";
 import { basinParam, json, readJsonBody, unwrap, type S2Context } from "./request";
 
 const LOCATION = /^[A-Za-z0-9:.-]{1,64}$/;
@@ -36,11 +38,13 @@ function checkLocation(location: string | null): string | undefined {
   return location === null || LOCATION.test(location) ? undefined : "location must be 1-64 characters of A-Z a-z 0-9 : . -";
 }
 
-export const basinRoutes = new Hono<{ Bindings: Env }>()
+export const basinRoutes = new Hono<AppEnv>()
   .get("/", async (c) => {
+    authorize(c, "list-basins");
     const query = unwrap(parseListQuery(new URL(c.req.url).searchParams, checkBasinPrefix));
     const page = await accountStub(c.env).listBasins(query);
-    return json({ basins: page.items.map(renderBasinInfo), has_more: page.hasMore });
+    const basins = page.items.filter((info) => visible(c.get("principal"), "basins", info.name));
+    return json({ basins: basins.map(renderBasinInfo), has_more: page.hasMore });
   })
   .post("/", async (c) => {
     const token = unwrap(requestToken(c));
@@ -48,17 +52,21 @@ export const basinRoutes = new Hono<{ Bindings: Env }>()
     const request = unwrap(parseBasinRequest(body, true));
     const name = request.name!;
     unwrap(checkInBody(checkBasinName(name) ?? checkLocation(request.location)));
+    authorize(c, "create-basin", { basin: name });
     const fingerprint = createFingerprint(token, body);
     const created = unwrap(await accountStub(c.env).createBasin({ ...request, name, fingerprint }));
     // s2-lite answers 201 for a replay too, with `noop` telling the two apart (S2-API §14.1).
     return json(renderBasinInfo(created.basin.info), 201, { "s2-provision-result": created.result });
   })
   .get("/:basin", async (c) => {
-    const basin = unwrap(await accountStub(c.env).getBasin(unwrap(basinParam(c))));
+    const name = unwrap(basinParam(c));
+    authorize(c, "get-basin-config", { basin: name });
+    const basin = unwrap(await accountStub(c.env).getBasin(name));
     return json(renderBasinConfig(basin.config));
   })
   .put("/:basin", async (c) => {
     const name = unwrap(basinParam(c));
+    authorize(c, "create-basin", { basin: name });
     const body = unwrap(await readJsonBody(c, { optional: true }));
     const request = unwrap(parseBasinRequest(body ?? {}, false));
     unwrap(checkInBody(checkLocation(request.location)));
@@ -67,10 +75,13 @@ export const basinRoutes = new Hono<{ Bindings: Env }>()
   })
   .patch("/:basin", async (c) => {
     const name = unwrap(basinParam(c));
+    authorize(c, "reconfigure-basin", { basin: name });
     const patch = unwrap(parseBasinReconfiguration(unwrap(await readJsonBody(c, { optional: false }))));
     return json(renderBasinConfig(unwrap(await accountStub(c.env).reconfigureBasin(name, patch))));
   })
   .delete("/:basin", async (c) => {
-    unwrap(await accountStub(c.env).deleteBasin(unwrap(basinParam(c))));
+    const name = unwrap(basinParam(c));
+    authorize(c, "delete-basin", { basin: name });
+    unwrap(await accountStub(c.env).deleteBasin(name));
     return new Response(null, { status: 202 });
   });

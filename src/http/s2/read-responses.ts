@@ -1,50 +1,60 @@
 /**
- * Renders a read session as the S2 client asked: SSE events (S2-API §10.4), or one unary batch that
- * long-polls for the first new append when the read waits (S2-API §10.3).
+ * Renders a read session as the S2 client asked: SSE events (S2-API §10.4), S2S frames (S2-API §12.4), or
+ * one unary batch that long-polls for the first new append when the read waits (S2-API §10.3).
  */
-import { streamError } from "../../domain/errors";
-import { meteredBytes } from "../../domain/metering";
-import type { ReadBatch, ReadRequest } from "../../domain/types";
+import { streamError, type StreamError } from "../../domain/errors";
+import type { ReadBatch, ReadOutput, ReadRequest } from "../../domain/types";
 import type { ReadOutcome } from "../../stream/stream-object";
 import { readSession, type SessionTarget } from "../read-session";
-import { renderSseBatch, renderSseError, renderSsePing, SSE_DONE, type SseProgress } from "../../protocol/s2/sse";
+import {
+  advanceProgress, renderSseBatch, renderSseError, renderSsePing, SSE_DONE, START_PROGRESS, type SseProgress,
+} from "../../protocol/s2/sse";
+import type { Compression } from "../../protocol/compression";
 import type { RecordFormat } from "../../protocol/s2/json-records";
+import { renderErrorFrame, renderReadFrame, S2S_CONTENT_TYPE } from "../../protocol/s2/s2s";
 import { Rejection } from "./request";
 
 /** Proxies must neither buffer nor transform a live stream (s2-lite sets the same). */
 export const STREAMING_HEADERS = { "cache-control": "no-cache, no-transform", "x-accel-buffering": "no" } as const;
 
-export function sseResponse(
-  target: SessionTarget, first: ReadOutcome, request: ReadRequest, format: RecordFormat, resumed: SseProgress | undefined,
-): Response {
+/** What a session that failed mid-way tells its reader: an expected error as is, anything else as `other`. */
+export function sessionFailure(error: unknown): StreamError {
+  if (error instanceof Rejection) return error.error;
+  console.error("read session failed", error);
+  return streamError("other", "read session failed");
+}
+
+/**
+ * How one wire protocol renders a session into bytes. `end` marks a normal end where the protocol has a
+ * marker (SSE's `[DONE]`; S2S just ends the body); `error` is the last thing sent after a failure.
+ */
+interface SessionRenderer {
+  output(output: ReadOutput): Uint8Array;
+  error(error: StreamError): Uint8Array;
+  end?: Uint8Array;
+}
+
+/**
+ * A read session as a byte stream, pulled one output at a time so a slow reader holds back the session
+ * rather than piling up batches in the Worker. Cancelling the body (the client went away) ends the session.
+ */
+function sessionBody(
+  target: SessionTarget, first: ReadOutcome, request: ReadRequest, render: SessionRenderer,
+): ReadableStream<Uint8Array> {
   const abort = new AbortController();
   const session = readSession(target, first, request, abort.signal);
-  const encoder = new TextEncoder();
-  const progress: SseProgress = resumed ?? { lastSeqNum: 0, count: 0, bytes: 0 };
-  const body = new ReadableStream<Uint8Array>({
+  return new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
         const next = await session.next();
         if (next.done) {
-          controller.enqueue(encoder.encode(SSE_DONE));
+          if (render.end) controller.enqueue(render.end);
           controller.close();
           return;
         }
-        const output = next.value;
-        if (output.kind === "heartbeat") {
-          controller.enqueue(encoder.encode(renderSsePing(Date.now(), output.tail)));
-          return;
-        }
-        for (const record of output.batch.records) {
-          progress.lastSeqNum = record.seqNum;
-          progress.count += 1;
-          progress.bytes += meteredBytes(record);
-        }
-        controller.enqueue(encoder.encode(renderSseBatch(output.batch, format, progress)));
+        controller.enqueue(render.output(next.value));
       } catch (error) {
-        const failure = error instanceof Rejection ? error.error : streamError("other", "read session failed");
-        if (!(error instanceof Rejection)) console.error("read session failed", error);
-        controller.enqueue(encoder.encode(renderSseError(failure)));
+        controller.enqueue(render.error(sessionFailure(error)));
         controller.close();
       }
     },
@@ -53,7 +63,35 @@ export function sseResponse(
       await session.return(undefined);
     },
   });
+}
+
+export function sseResponse(
+  target: SessionTarget, first: ReadOutcome, request: ReadRequest, format: RecordFormat, resumed: SseProgress | undefined,
+): Response {
+  const encoder = new TextEncoder();
+  const progress: SseProgress = { ...(resumed ?? START_PROGRESS) };
+  const body = sessionBody(target, first, request, {
+    output(output) {
+      if (output.kind === "heartbeat") return encoder.encode(renderSsePing(Date.now(), output.tail));
+      advanceProgress(progress, output.batch.records);
+      return encoder.encode(renderSseBatch(output.batch, format, progress));
+    },
+    error: (failure) => encoder.encode(renderSseError(failure)),
+    end: encoder.encode(SSE_DONE),
+  });
   return new Response(body, { headers: { "content-type": "text/event-stream", ...STREAMING_HEADERS } });
+}
+
+/**
+ * An S2S read session (S2-API §12.4): ReadBatch frames, heartbeats as empty batches with a tail, a terminal
+ * frame on failure, and simply the end of the body on a normal end. Each frame is compressed as negotiated.
+ */
+export function s2sReadResponse(target: SessionTarget, first: ReadOutcome, request: ReadRequest, compression: Compression): Response {
+  const body = sessionBody(target, first, request, {
+    output: (output) => renderReadFrame(output, compression),
+    error: renderErrorFrame,
+  });
+  return new Response(body, { headers: { "content-type": S2S_CONTENT_TYPE, ...STREAMING_HEADERS } });
 }
 
 /** A unary read: what catch-up found, or else the first live batch within `wait`, or else nothing. */

@@ -5,7 +5,10 @@
  * reaches the basin's object, the hit path touches this Worker and the stream's object alone.
  */
 import { Hono } from "hono";
+import type { AppEnv } from "../context";
 import { checkAppendInput } from "../../domain/append";
+import { parseCommand } from "../../domain/commands";
+import { authorize } from "../auth/authorize";
 import { streamError, type StreamError } from "../../domain/errors";
 import { capUnaryRequest, checkReadRequest } from "../../domain/read";
 import type { AppendInput, ReadRequest } from "../../domain/types";
@@ -14,18 +17,19 @@ import { err, ok, type Result } from "../../lib/result";
 import { RECORD_FORMATS, parseAppendInput, renderAppendAck, renderPosition, renderReadBatch, type RecordFormat } from "../../protocol/s2/json-records";
 import { decodeAppendInput, encodeAppendAck, encodeReadBatch } from "../../protocol/s2/proto";
 import { parseReadQuery } from "../../protocol/s2/query";
+import { S2S_CONTENT_TYPE } from "../../protocol/s2/s2s";
 import { parseLastEventId, type SseProgress } from "../../protocol/s2/sse";
-import { longPollBatch, sseResponse } from "./read-responses";
+import { negotiateCompression } from "../../protocol/compression";
+import { longPollBatch, s2sReadResponse, sseResponse } from "./read-responses";
 import type { AutoCreateTrigger } from "../../control/basin-object";
 import {
   basinOf, firstMediaType, isProtoType, json, readBody, readJsonBody, streamParam, unwrap, type S2Context,
 } from "./request";
 
-const S2S_CONTENT_TYPE = "s2s/proto";
 const SSE_CONTENT_TYPE = "text/event-stream";
 const PROTOBUF_CONTENT_TYPE = "application/protobuf";
 
-function recordFormat(c: S2Context): Result<RecordFormat, StreamError> {
+export function recordFormat(c: S2Context): Result<RecordFormat, StreamError> {
   const value = c.req.header("s2-format")?.trim();
   if (value === undefined) return ok("raw");
   const format = RECORD_FORMATS[value];
@@ -37,14 +41,26 @@ const wantsProto = (c: S2Context) => isProtoType(firstMediaType(c.req.header("ac
 const protobuf = (bytes: Uint8Array) =>
   new Response(bytes, { headers: { "content-type": PROTOBUF_CONTENT_TYPE } });
 
-function refuseSessions(c: S2Context): void {
-  if (firstMediaType(c.req.header("content-type")) === S2S_CONTENT_TYPE) {
-    unwrap(err(streamError("not_implemented", "S2S sessions are not served yet; use unary calls or SSE")));
+/** `Content-Type: s2s/proto` asks for a session, even on a GET (S2-API §1.5). */
+const wantsS2s = (c: S2Context) => firstMediaType(c.req.header("content-type")) === S2S_CONTENT_TYPE;
+
+function refuseAppendSessions(c: S2Context): void {
+  if (wantsS2s(c)) {
+    unwrap(err(streamError("not_implemented", "S2S append sessions are not served yet; use unary appends")));
   }
 }
 
+/**
+ * What the client itself accepts. Cloudflare rewrites `Accept-Encoding` before a Worker sees it (to `br, gzip`,
+ * dropping zstd; miniflare does the same locally) and keeps the client's value in `cf.clientAcceptEncoding`.
+ */
+function clientAcceptEncoding(c: S2Context): string | undefined {
+  const original = c.req.raw.cf?.clientAcceptEncoding;
+  return typeof original === "string" ? original : c.req.header("accept-encoding");
+}
+
 /** `Last-Event-ID: s,c,b` restarts after s with the budgets reduced by what was already sent (S2-API §10.4). */
-function resumeRequest(request: ReadRequest, resumed: SseProgress): ReadRequest {
+export function resumeRequest(request: ReadRequest, resumed: SseProgress): ReadRequest {
   const limits = { ...request.limits };
   if (limits.count !== undefined) limits.count = Math.max(0, limits.count - resumed.count);
   if (limits.bytes !== undefined) limits.bytes = Math.max(0, limits.bytes - resumed.bytes);
@@ -62,7 +78,7 @@ async function appendInput(c: S2Context): Promise<Result<AppendInput, StreamErro
 }
 
 /** Runs a stream call; on `stream_not_found` asks the basin to auto-create the stream, then tries once more. */
-async function withAutoCreate<T>(
+export async function withAutoCreate<T>(
   c: S2Context, basin: string, stream: string, trigger: AutoCreateTrigger,
   call: () => Promise<Result<T, StreamError>>,
 ): Promise<T> {
@@ -72,12 +88,22 @@ async function withAutoCreate<T>(
   return unwrap(await call());
 }
 
-export const recordRoutes = new Hono<{ Bindings: Env }>()
+/** Fence and trim command records need their own operations besides `append` (S2-API §6.2). */
+function authorizeCommands(c: S2Context, input: AppendInput, basin: string, stream: string): void {
+  for (const record of input.records) {
+    const command = parseCommand(record);
+    if (command.ok && command.value) authorize(c, command.value.kind, { basin, stream });
+  }
+}
+
+export const recordRoutes = new Hono<AppEnv>()
   .post("/:stream/records", async (c) => {
     const basin = unwrap(basinOf(c));
     const name = unwrap(streamParam(c));
-    refuseSessions(c);
+    authorize(c, "append", { basin, stream: name });
+    refuseAppendSessions(c);
     const input = unwrap(checkAppendInput(unwrap(await appendInput(c))));
+    authorizeCommands(c, input, basin, name);
     const stub = streamStub(c.env, basin, name);
     const ack = await withAutoCreate(c, basin, name, "append", () => stub.append(input));
     return wantsProto(c) ? protobuf(encodeAppendAck(ack)) : json(renderAppendAck(ack));
@@ -85,11 +111,16 @@ export const recordRoutes = new Hono<{ Bindings: Env }>()
   .get("/:stream/records", async (c) => {
     const basin = unwrap(basinOf(c));
     const name = unwrap(streamParam(c));
-    refuseSessions(c);
+    authorize(c, "read", { basin, stream: name });
     const format = unwrap(recordFormat(c));
     const request = unwrap(checkReadRequest(unwrap(parseReadQuery(new URL(c.req.url).searchParams))));
     const stub = streamStub(c.env, basin, name);
     const target = { env: c.env, basin, stream: name };
+    if (wantsS2s(c)) {
+      // No unary caps: budgets span the session, as for SSE; frames are compressed per Accept-Encoding.
+      const first = await withAutoCreate(c, basin, name, "read", () => stub.read(request));
+      return s2sReadResponse(target, first, request, negotiateCompression(clientAcceptEncoding(c)));
+    }
     if (firstMediaType(c.req.header("accept")) === SSE_CONTENT_TYPE) {
       const lastEventId = c.req.header("last-event-id");
       const resumed = lastEventId === undefined ? undefined : unwrap(parseLastEventId(lastEventId));
@@ -105,6 +136,7 @@ export const recordRoutes = new Hono<{ Bindings: Env }>()
   .get("/:stream/records/tail", async (c) => {
     const basin = unwrap(basinOf(c));
     const name = unwrap(streamParam(c));
+    authorize(c, "check-tail", { basin, stream: name });
     const stub = streamStub(c.env, basin, name);
     const tail = await withAutoCreate(c, basin, name, "read", () => stub.checkTail());
     return json({ tail: renderPosition(tail) });

@@ -2,16 +2,16 @@
  * Request plumbing shared by the S2 handlers: the basin a call is scoped to, names from the path, bounded
  * bodies, content negotiation, and rendering a StreamError as S2's JSON error response.
  */
-import type { Context } from "hono";
 import { streamError, type MessageErrorCode, type StreamError } from "../../domain/errors";
 import { REQUEST_BODY_BYTES_MAX } from "../../domain/limits";
 import { checkBasinName, checkStreamName } from "../../domain/names";
-import type { Env } from "../../env";
+import { streamPrefix } from "../auth/authorize";
+import type { AppContext } from "../context";
 import { concatBytes } from "../../lib/bytes";
 import { err, ok, type Result } from "../../lib/result";
 import { renderS2Error } from "../../protocol/s2/errors";
 
-export type S2Context = Context<{ Bindings: Env }>;
+export type S2Context = AppContext;
 
 /** Carries an expected failure from a handler to the app's error handler, which renders it. */
 export class Rejection extends Error {
@@ -60,9 +60,11 @@ export function basinParam(c: S2Context): Result<string, StreamError> {
   return problem ? err(streamError("bad_path", problem)) : ok(name);
 }
 
+/** The stored name: an auto-prefixing token's prefix comes first (S2-API §6.2). */
 export function streamParam(c: S2Context): Result<string, StreamError> {
-  const name = c.req.param("stream") ?? "";
-  const problem = checkStreamName(name);
+  const requested = c.req.param("stream") ?? "";
+  const name = streamPrefix(c.get("principal")) + requested;
+  const problem = checkStreamName(requested) ?? checkStreamName(name);
   return problem ? err(streamError("bad_path", problem)) : ok(name);
 }
 

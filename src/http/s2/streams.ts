@@ -1,51 +1,71 @@
 /** S2 basin-level stream routes (S2-API §7): list, create, ensure, get config, reconfigure, delete. */
 import { Hono } from "hono";
+import type { AppEnv } from "../context";
 import { streamError } from "../../domain/errors";
 import { checkStreamName, checkStreamPrefix } from "../../domain/names";
-import { basinStub, streamStub, type Env } from "../../env";
+import { basinStub, streamStub } from "../../env";
 import { parseCreateStreamRequest, parseStreamConfigSpec, renderStreamConfig, renderStreamInfo } from "../../protocol/s2/json-config";
 import { parseListQuery } from "../../protocol/s2/query";
+import { authorize, streamPrefix, visible } from "../auth/authorize";
 import { createFingerprint, requestToken } from "./basins";
 import { basinOf, json, readJsonBody, Rejection, streamParam, unwrap } from "./request";
 
-export const streamRoutes = new Hono<{ Bindings: Env }>()
+export const streamRoutes = new Hono<AppEnv>()
   .get("/", async (c) => {
     const basin = unwrap(basinOf(c));
+    authorize(c, "list-streams", { basin });
     const query = unwrap(parseListQuery(new URL(c.req.url).searchParams, checkStreamPrefix));
-    const page = await basinStub(c.env, basin).listStreams(query);
-    return json({ streams: page.items.map(renderStreamInfo), has_more: page.hasMore });
+    // An auto-prefixing token lists inside its prefix and sees names without it (S2-API §6.2).
+    const principal = c.get("principal");
+    const prefix = streamPrefix(principal);
+    const startAfter = query.startAfter === "" ? "" : prefix + query.startAfter;
+    const page = await basinStub(c.env, basin).listStreams({ ...query, prefix: prefix + query.prefix, startAfter });
+    const streams = page.items
+      .filter((info) => visible(principal, "streams", info.name))
+      .map((info) => renderStreamInfo({ ...info, name: info.name.slice(prefix.length) }));
+    return json({ streams, has_more: page.hasMore });
   })
   .post("/", async (c) => {
     const token = unwrap(requestToken(c));
     const basin = unwrap(basinOf(c));
     const body = unwrap(await readJsonBody(c, { optional: false }));
-    const { name, spec } = unwrap(parseCreateStreamRequest(body));
-    const problem = checkStreamName(name);
+    const requested = unwrap(parseCreateStreamRequest(body));
+    const prefix = streamPrefix(c.get("principal"));
+    const name = prefix + requested.name;
+    const problem = checkStreamName(requested.name) ?? checkStreamName(name);
     if (problem) throw new Rejection(streamError("bad_json", `stream: ${problem}`));
+    authorize(c, "create-stream", { basin, stream: name });
     // The fingerprint covers the config as requested, so a replay still matches after basin defaults change.
-    const created = unwrap(await basinStub(c.env, basin).createStream(basin, name, spec, createFingerprint(token, body)));
-    return json(renderStreamInfo(created.info), 201, { "s2-provision-result": created.result });
+    const fingerprint = createFingerprint(token, body);
+    const created = unwrap(await basinStub(c.env, basin).createStream(basin, name, requested.spec, fingerprint));
+    return json(renderStreamInfo({ ...created.info, name: requested.name }), 201, { "s2-provision-result": created.result });
   })
   .get("/:stream", async (c) => {
     const basin = unwrap(basinOf(c));
-    const config = unwrap(await streamStub(c.env, basin, unwrap(streamParam(c))).getConfig());
+    const name = unwrap(streamParam(c));
+    authorize(c, "get-stream-config", { basin, stream: name });
+    const config = unwrap(await streamStub(c.env, basin, name).getConfig());
     return json(renderStreamConfig(config));
   })
   .put("/:stream", async (c) => {
     const basin = unwrap(basinOf(c));
     const name = unwrap(streamParam(c));
+    authorize(c, "create-stream", { basin, stream: name });
     const spec = unwrap(parseStreamConfigSpec(unwrap(await readJsonBody(c, { optional: true })) ?? {}));
     const { info, result } = unwrap(await basinStub(c.env, basin).ensureStream(basin, name, spec));
-    return json(renderStreamInfo(info), result === "created" ? 201 : 200, { "s2-provision-result": result });
+    return json(renderStreamInfo({ ...info, name: c.req.param("stream") }), result === "created" ? 201 : 200, { "s2-provision-result": result });
   })
   .patch("/:stream", async (c) => {
     const basin = unwrap(basinOf(c));
     const name = unwrap(streamParam(c));
+    authorize(c, "reconfigure-stream", { basin, stream: name });
     const patch = unwrap(parseStreamConfigSpec(unwrap(await readJsonBody(c, { optional: false }))));
     return json(renderStreamConfig(unwrap(await basinStub(c.env, basin).reconfigureStream(basin, name, patch))));
   })
   .delete("/:stream", async (c) => {
     const basin = unwrap(basinOf(c));
-    unwrap(await basinStub(c.env, basin).deleteStream(basin, unwrap(streamParam(c))));
+    const name = unwrap(streamParam(c));
+    authorize(c, "delete-stream", { basin, stream: name });
+    unwrap(await basinStub(c.env, basin).deleteStream(basin, name));
     return new Response(null, { status: 202 });
   });

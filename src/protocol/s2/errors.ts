@@ -6,6 +6,8 @@ import type { MessageErrorCode, StreamError } from "../../domain/errors";
 
 /** S2's error codes and their fixed statuses (S2-API §2.2). Keep this alphabetized. */
 export const S2_STATUS: Readonly<Record<MessageErrorCode, number>> = {
+  access_token_not_found: 404,
+  authn: 401,
   bad_header: 400,
   bad_json: 400,
   bad_path: 400,
@@ -16,6 +18,7 @@ export const S2_STATUS: Readonly<Record<MessageErrorCode, number>> = {
   invalid: 422,
   not_implemented: 501,
   other: 500,
+  permission_denied: 403,
   resource_already_exists: 409,
   storage: 500,
   stream_deletion_pending: 409,

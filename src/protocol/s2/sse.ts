@@ -10,7 +10,8 @@
  * records and b bytes. Data lines are single-line JSON, so no CR or LF can split an event.
  */
 import { streamError, type StreamError } from "../../domain/errors";
-import type { ReadBatch, StreamPosition } from "../../domain/types";
+import { meteredBytes } from "../../domain/metering";
+import type { ReadBatch, SequencedRecord, StreamPosition } from "../../domain/types";
 import { err, ok, type Result } from "../../lib/result";
 import { renderS2Error } from "./errors";
 import { renderPosition, renderReadBatch, type RecordFormat } from "./json-records";
@@ -23,8 +24,21 @@ export interface SseProgress {
   bytes: number;
 }
 
+export const START_PROGRESS: Readonly<SseProgress> = { lastSeqNum: 0, count: 0, bytes: 0 };
+
+/** Counts records just delivered; every transport that offers resumption (SSE, WebSocket) ids its batches so. */
+export function advanceProgress(progress: SseProgress, records: readonly SequencedRecord[]): void {
+  for (const record of records) {
+    progress.lastSeqNum = record.seqNum;
+    progress.count += 1;
+    progress.bytes += meteredBytes(record);
+  }
+}
+
+export const renderEventId = (progress: SseProgress) => `${progress.lastSeqNum},${progress.count},${progress.bytes}`;
+
 export const renderSseBatch = (batch: ReadBatch, format: RecordFormat, progress: SseProgress) =>
-  `event: batch\nid: ${progress.lastSeqNum},${progress.count},${progress.bytes}\ndata: ${JSON.stringify(renderReadBatch(batch, format))}\n\n`;
+  `event: batch\nid: ${renderEventId(progress)}\ndata: ${JSON.stringify(renderReadBatch(batch, format))}\n\n`;
 
 export const renderSsePing = (nowMs: number, tail: StreamPosition) =>
   `event: ping\ndata: ${JSON.stringify({ timestamp: nowMs, tail: renderPosition(tail) })}\n\n`;

@@ -1,0 +1,176 @@
+// Starts a throwaway `wrangler dev` (own free port, own temp state dir, offline) and watches its process tree.
+// Mirrors test/support/wrangler.ts; kept in plain .mjs so the bench needs no TypeScript loader.
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const CLK_TCK = 100; // Linux USER_HZ; /proc reports utime/stime in these ticks.
+const PAGE_SIZE = 4096;
+
+export function offlineEnv() {
+  return {
+    ...process.env,
+    WRANGLER_SEND_METRICS: "false",
+    WRANGLER_HIDE_BANNER: "true",
+    CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  };
+}
+
+export function freePort() {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => ok(port));
+    });
+  });
+}
+
+/**
+ * Spawns wrangler in its own process group (so workerd, which wrangler forks, can be killed with it).
+ * Returns { baseUrl, pid, stop(), stopSync(), output() }. stop() is idempotent.
+ */
+export async function startServer({ root, logLevel = "warn", timeoutMs = 90_000, verbose = false, vars = {} }) {
+  const port = await freePort();
+  const inspectorPort = await freePort();
+  const dataDir = await mkdtemp(join(tmpdir(), "edgestream-bench-"));
+  const args = [
+    join(root, "node_modules/wrangler/bin/wrangler.js"),
+    "dev",
+    "--config", join(root, "wrangler.toml"),
+    "--ip", "127.0.0.1",
+    "--port", String(port),
+    "--inspector-port", String(inspectorPort),
+    "--persist-to", dataDir,
+    "--show-interactive-dev-session=false",
+    "--log-level", logLevel,
+    ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
+  ];
+  const child = spawn(process.execPath, args, {
+    cwd: root,
+    env: offlineEnv(),
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let output = "";
+  const keep = (chunk) => {
+    output = (output + chunk.toString()).slice(-50_000);
+    if (verbose) process.stderr.write(chunk);
+  };
+  child.stdout.on("data", keep);
+  child.stderr.on("data", keep);
+  const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  let spawnError;
+  child.once("error", (err) => { spawnError = err; });
+
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  const signalGroup = (sig) => {
+    try { process.kill(-child.pid, sig); } catch { /* already gone */ }
+  };
+  let stopping;
+  const stop = () => {
+    stopping ??= (async () => {
+      if (child.pid !== undefined && alive()) {
+        signalGroup("SIGTERM");
+        const timer = setTimeout(() => signalGroup("SIGKILL"), 5_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      // workerd may outlive wrangler briefly; make sure nothing of the group is left.
+      if (child.pid !== undefined) signalGroup("SIGKILL");
+      await rm(dataDir, { recursive: true, force: true });
+    })();
+    return stopping;
+  };
+  /** Last resort from a synchronous 'exit' handler. */
+  const stopSync = () => {
+    if (child.pid !== undefined) signalGroup("SIGKILL");
+    try { rmSync(dataDir, { recursive: true, force: true }); } catch { /* best effort */ }
+  };
+
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const server = { baseUrl, port, pid: child.pid, dataDir, stop, stopSync, output: () => output, alive };
+  try {
+    const deadline = Date.now() + timeoutMs;
+    let last = "no response";
+    for (;;) {
+      if (spawnError) throw new Error(`failed to start wrangler: ${spawnError.message}`);
+      if (!alive()) throw new Error(`wrangler dev exited early (code ${child.exitCode}, signal ${child.signalCode})`);
+      if (Date.now() > deadline) throw new Error(`no 200 from GET /health within ${timeoutMs} ms (last: ${last})`);
+      try {
+        const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(2_000) });
+        await res.arrayBuffer();
+        if (res.status === 200) break;
+        last = `status ${res.status}`;
+      } catch (err) {
+        last = err.message;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  } catch (err) {
+    await stop();
+    throw new Error(`${err.message}\n--- wrangler output ---\n${output}`);
+  }
+  return server;
+}
+
+/** CPU seconds and RSS of every live process in the group `pgid` (wrangler + workerd), from /proc. */
+export function processGroupStats(pgid) {
+  const procs = [];
+  let entries;
+  try { entries = readdirSync("/proc"); } catch { return undefined; }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat;
+    try { stat = readFileSync(`/proc/${entry}/stat`, "utf8"); } catch { continue; }
+    const close = stat.lastIndexOf(")");
+    const comm = stat.slice(stat.indexOf("(") + 1, close);
+    const rest = stat.slice(close + 2).split(" ");
+    // rest[0] is field 3 (state); field n is rest[n - 3].
+    if (Number(rest[2]) !== pgid) continue;
+    let hwmKiB = 0;
+    try {
+      const status = readFileSync(`/proc/${entry}/status`, "utf8");
+      hwmKiB = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    } catch { /* exited meanwhile */ }
+    procs.push({
+      pid: Number(entry),
+      comm,
+      cpuSec: (Number(rest[11]) + Number(rest[12])) / CLK_TCK,
+      rssBytes: Number(rest[21]) * PAGE_SIZE,
+      hwmBytes: hwmKiB * 1024,
+    });
+  }
+  return {
+    cpuSec: procs.reduce((s, p) => s + p.cpuSec, 0),
+    rssBytes: procs.reduce((s, p) => s + p.rssBytes, 0),
+    hwmBytes: procs.reduce((s, p) => s + p.hwmBytes, 0),
+    processes: procs.map(({ pid, comm }) => ({ pid, comm })),
+  };
+}
+
+/** Samples the group's summed RSS every `everyMs`; peak() since the last reset(). */
+export function rssSampler(pgid, everyMs = 200) {
+  let peak = 0;
+  let overall = 0;
+  const sample = () => {
+    const stats = processGroupStats(pgid);
+    if (!stats) return;
+    peak = Math.max(peak, stats.rssBytes);
+    overall = Math.max(overall, stats.rssBytes);
+  };
+  sample();
+  const timer = setInterval(sample, everyMs);
+  timer.unref();
+  return {
+    reset() { sample(); peak = 0; sample(); },
+    peak() { sample(); return peak; },
+    overall() { sample(); return overall; },
+    stop() { clearInterval(timer); },
+  };
+}

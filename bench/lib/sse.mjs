@@ -1,0 +1,274 @@
+// Incremental text/event-stream parsing and a validating S2 SSE follower (S2-API §10.4).
+import http from "node:http";
+import { performance } from "node:perf_hooks";
+
+/**
+ * WHATWG-style SSE parser fed with decoded text chunks. Calls onEvent({ event, data, id }) per dispatched event;
+ * `event` is "" when the block had no `event:` line (S2 uses that only for `data: [DONE]`).
+ */
+export class SseParser {
+  #buffer = "";
+  #event = "";
+  #data = [];
+  #id = undefined;
+  #sawCr = false;
+
+  constructor(onEvent) {
+    this.onEvent = onEvent;
+  }
+
+  feed(text) {
+    let buf = this.#buffer + text;
+    if (this.#sawCr && buf.startsWith("\n")) buf = buf.slice(1); // the \n of a \r\n split across chunks
+    this.#sawCr = false;
+    let start = 0;
+    for (;;) {
+      let nl = -1;
+      for (let i = start; i < buf.length; i++) {
+        const c = buf.charCodeAt(i);
+        if (c === 10 || c === 13) { nl = i; break; }
+      }
+      if (nl === -1) break;
+      const line = buf.slice(start, nl);
+      if (buf.charCodeAt(nl) === 13) {
+        if (nl + 1 < buf.length) {
+          start = buf.charCodeAt(nl + 1) === 10 ? nl + 2 : nl + 1;
+        } else {
+          this.#sawCr = true;
+          start = nl + 1;
+        }
+      } else {
+        start = nl + 1;
+      }
+      this.#line(line);
+    }
+    this.#buffer = buf.slice(start);
+  }
+
+  #line(line) {
+    if (line === "") {
+      if (this.#data.length > 0 || this.#event !== "") {
+        this.onEvent({ event: this.#event, data: this.#data.join("\n"), id: this.#id });
+      }
+      this.#event = "";
+      this.#data = [];
+      this.#id = undefined;
+      return;
+    }
+    if (line.startsWith(":")) return;
+    const colon = line.indexOf(":");
+    const field = colon === -1 ? line : line.slice(0, colon);
+    let value = colon === -1 ? "" : line.slice(colon + 1);
+    if (value.startsWith(" ")) value = value.slice(1);
+    if (field === "event") this.#event = value;
+    else if (field === "data") this.#data.push(value);
+    else if (field === "id") this.#id = value;
+    // `retry` and unknown fields are ignored.
+  }
+}
+
+/** Metered bytes of a record as read in s2-format raw (S2-API §8.3). */
+export function meteredRaw(record) {
+  let n = 8 + Buffer.byteLength(record.body ?? "");
+  for (const [name, value] of record.headers ?? []) n += 2 + Buffer.byteLength(name) + Buffer.byteLength(value);
+  return n;
+}
+
+/** An agent for long-lived SSE connections: one socket each, no pooling limit below `sockets`. */
+export function sseAgent(sockets) {
+  return new http.Agent({ keepAlive: false, maxSockets: sockets, noDelay: true });
+}
+
+/**
+ * One `GET /v1/streams/{stream}/records?seq_num=0` SSE session that checks everything it gets:
+ * records arrive exactly once, in seq order from `fromSeq`, `id:` totals match what was delivered, live
+ * batches carry a tail past their last record, and no `error` event or early `[DONE]` occurs.
+ * expected > 0: complete after that many records (then disconnects). expected === 0: an idle follower
+ * that must receive no batch at all.
+ */
+export class FollowReader {
+  constructor({ baseUrl, basin, stream, agent, expected, fromSeq = 0, keepBodies = true, token }) {
+    const url = new URL(`/v1/streams/${encodeURIComponent(stream)}/records?seq_num=${fromSeq}`, baseUrl);
+    if (url.hostname !== "127.0.0.1") throw new Error("bench only talks to 127.0.0.1");
+    this.url = url;
+    this.basin = basin;
+    this.token = token;
+    this.agent = agent;
+    this.expected = expected;
+    this.nextSeq = fromSeq;
+    this.fromSeq = fromSeq;
+    this.keepBodies = keepBodies;
+    this.status = "new";
+    this.reason = undefined;
+    this.pings = 0;
+    this.batches = 0;
+    this.count = 0;
+    this.bytes = 0;
+    this.recvAt = expected > 0 ? new Float64Array(expected) : undefined;
+    this.bodies = expected > 0 && keepBodies ? new Array(expected) : undefined;
+    this.attached = new Promise((resolve, reject) => { this._attachOk = resolve; this._attachFail = reject; });
+    this.attached.catch(() => {});
+    this.finished = new Promise((resolve) => { this._finish = resolve; });
+  }
+
+  start() {
+    this.status = "connecting";
+    this.req = http.get(this.url, {
+      agent: this.agent,
+      headers: {
+        accept: "text/event-stream", "s2-basin": this.basin, "s2-format": "raw",
+        ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+      },
+    }, (res) => {
+      this.res = res;
+      if (res.statusCode !== 200) {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (c) => { text += c; });
+        res.on("end", () => this.fail(`HTTP ${res.statusCode} ${text.slice(0, 200)}`));
+        res.on("error", () => this.fail(`HTTP ${res.statusCode}`));
+        return;
+      }
+      if (!String(res.headers["content-type"] ?? "").startsWith("text/event-stream")) {
+        this.fail(`content-type ${res.headers["content-type"]}`);
+        return;
+      }
+      this.status = "connected";
+      res.setEncoding("utf8");
+      const parser = new SseParser((event) => this.#onEvent(event));
+      res.on("data", (chunk) => {
+        this.lastRecvAt = performance.now();
+        if (this.status === "failed" || this.status === "complete" || this.status === "closed") return;
+        try {
+          parser.feed(chunk);
+        } catch (err) {
+          this.fail(`parse error: ${err.message}`);
+        }
+      });
+      res.on("close", () => this.#ended("connection closed by server"));
+      res.on("error", (err) => this.#ended(`response error: ${err.message}`));
+    });
+    this.req.on("error", (err) => this.#ended(`request error: ${err.message}`));
+    return this;
+  }
+
+  #ended(what) {
+    if (this.status === "complete" || this.status === "closed" || this.status === "failed") return;
+    this.fail(`${what} after ${this.count} records (next seq ${this.nextSeq})`);
+  }
+
+  #onEvent({ event, data, id }) {
+    if (this.status === "failed" || this.status === "complete" || this.status === "closed") return;
+    if (event === "ping") {
+      this.pings += 1;
+      if (this.status === "connected") {
+        this.status = "attached";
+        this._attachOk();
+      }
+      return;
+    }
+    if (event === "batch") return this.#onBatch(data, id);
+    if (event === "error") return this.fail(`error event: ${data.slice(0, 300)}`);
+    if (event === "" && data === "[DONE]") return this.fail(`[DONE] after ${this.count} records, expected ${this.expected}`);
+    this.fail(`unexpected SSE event ${JSON.stringify(event)} data ${data.slice(0, 100)}`);
+  }
+
+  #onBatch(data, id) {
+    const at = this.lastRecvAt;
+    this.batches += 1;
+    let batch;
+    try {
+      batch = JSON.parse(data);
+    } catch {
+      return this.fail(`batch data is not JSON: ${data.slice(0, 100)}`);
+    }
+    const records = batch.records;
+    if (!Array.isArray(records) || records.length === 0) return this.fail(`batch without records: ${data.slice(0, 100)}`);
+    if (this.expected === 0) return this.fail(`idle follower received a batch (seq ${records[0].seq_num}..)`);
+    for (const r of records) {
+      if (r.seq_num !== this.nextSeq) {
+        return this.fail(r.seq_num < this.nextSeq
+          ? `duplicate/out-of-order: got seq ${r.seq_num}, expected ${this.nextSeq}`
+          : `gap: got seq ${r.seq_num}, expected ${this.nextSeq}`);
+      }
+      const i = r.seq_num - this.fromSeq;
+      if (i >= this.expected) return this.fail(`unexpected extra record seq ${r.seq_num} (expected only ${this.expected})`);
+      this.recvAt[i] = at;
+      if (this.bodies) this.bodies[i] = r.body ?? "";
+      this.nextSeq += 1;
+      this.count += 1;
+      this.bytes += meteredRaw(r);
+    }
+    const last = records[records.length - 1].seq_num;
+    if (id !== undefined) {
+      const [s, c, b] = id.split(",").map(Number);
+      if (s !== last || c !== this.count || b !== this.bytes) {
+        return this.fail(`id "${id}" does not match delivered last=${last},count=${this.count},bytes=${this.bytes}`);
+      }
+    } else {
+      return this.fail("batch event without id");
+    }
+    if (batch.tail !== undefined && !(batch.tail.seq_num > last)) {
+      return this.fail(`batch tail ${JSON.stringify(batch.tail)} not past its last record ${last}`);
+    }
+    if (this.count === this.expected) {
+      this.status = "complete";
+      this.completedAt = at;
+      this.#disconnect();
+      this._finish({ ok: true });
+    }
+  }
+
+  fail(reason) {
+    if (this.status === "failed" || this.status === "complete" || this.status === "closed") return;
+    const wasAttached = this.status === "attached";
+    this.status = "failed";
+    this.reason = reason;
+    if (!wasAttached) this._attachFail(new Error(reason));
+    this.#disconnect();
+    this._finish({ ok: false, reason });
+  }
+
+  /** Ends the session on purpose (idle followers at the end of a run). */
+  close() {
+    if (this.status === "failed" || this.status === "complete" || this.status === "closed") return;
+    if (this.status !== "attached") this._attachFail(new Error("closed before attaching"));
+    this.status = "closed";
+    this.#disconnect();
+    this._finish({ ok: true });
+  }
+
+  #disconnect() {
+    try { this.res?.destroy(); } catch { /* ignore */ }
+    try { this.req?.destroy(); } catch { /* ignore */ }
+  }
+}
+
+/**
+ * Opens `readers` with at most `parallel` connection attempts at a time, each waiting for its first ping
+ * (= the session switched to following the tail). Resolves { attached, failed: [reasons] }.
+ */
+export async function attachAll(readers, { parallel = 50, timeoutMs = 60_000, signal } = {}) {
+  const failures = [];
+  let index = 0;
+  const deadline = Date.now() + timeoutMs;
+  async function lane() {
+    while (index < readers.length && !signal?.aborted) {
+      const reader = readers[index++];
+      reader.start();
+      const left = deadline - Date.now();
+      let timer;
+      const timeout = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error("no ping before attach deadline")), Math.max(0, left)); });
+      try {
+        await Promise.race([reader.attached, timeout]);
+      } catch (err) {
+        reader.fail(err.message);
+        failures.push(err.message);
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(parallel, readers.length) }, lane));
+  return { attached: readers.filter((r) => r.status === "attached").length, failed: failures };
+}

@@ -1,0 +1,323 @@
+#!/usr/bin/env node
+// `npm run bench [-- --quick] [--scenario <name>] [--readers N]`: starts a throwaway local server, runs the
+// scenarios, prints a table and writes bench/results/latest.json. See bench/README.md.
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import os from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { randomBytes } from "node:crypto";
+import { S2Client, unaryAgent } from "./lib/client.mjs";
+import { processGroupStats, rssSampler, startServer } from "./lib/server.mjs";
+import { round } from "./lib/stats.mjs";
+import { scenarios } from "./scenarios/index.mjs";
+
+const BENCH = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(BENCH, "..");
+
+const USAGE = `usage: npm run bench -- [options]
+  --quick               small sizes, short durations (well under 2 minutes)
+  --scenario <name>     run only this scenario (repeatable, or comma-separated)
+  --readers <n>         SSE readers for sse-fanout / writer-with-idle-readers (default 1000, quick 200)
+  --out <file>          JSON results path (default bench/results/latest.json)
+  --verbose             echo wrangler's output
+  --server-log-level <l> wrangler --log-level (default warn; e.g. info, debug)
+  --list                list scenarios and exit
+scenarios: ${scenarios.map((s) => s.name).join(", ")}`;
+
+function parseArgs(argv) {
+  const opts = { quick: false, only: [], readers: undefined, out: join(BENCH, "results/latest.json"), verbose: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === "--quick") opts.quick = true;
+    else if (a === "--scenario") opts.only.push(...value().split(",").filter(Boolean));
+    else if (a === "--readers") {
+      opts.readers = Number(value());
+      if (!Number.isInteger(opts.readers) || opts.readers < 1 || opts.readers > 10_000) throw new Error("--readers must be 1..10000");
+    } else if (a === "--out") opts.out = resolve(value());
+    else if (a === "--verbose") opts.verbose = true;
+    else if (a === "--server-log-level") opts.serverLogLevel = value();
+    else if (a === "--list") opts.list = true;
+    else if (a === "--help" || a === "-h") opts.help = true;
+    else throw new Error(`unknown option ${a}`);
+  }
+  for (const name of opts.only) {
+    if (!scenarios.some((s) => s.name === name)) throw new Error(`unknown scenario ${name}`);
+  }
+  return opts;
+}
+
+function packageVersion(path) {
+  try {
+    return JSON.parse(readFileSync(path, "utf8")).version;
+  } catch {
+    return undefined;
+  }
+}
+
+/** wrangler, and the miniflare/workerd that this wrangler actually loads (nearest node_modules first). */
+function packageVersions() {
+  const find = (name, from) => {
+    for (const dir of from) {
+      const p = join(dir, "node_modules", name, "package.json");
+      if (existsSync(p)) return { path: p, version: packageVersion(p) };
+    }
+    return undefined;
+  };
+  const wranglerDir = join(ROOT, "node_modules/wrangler");
+  const miniflare = find("miniflare", [wranglerDir, ROOT]);
+  const miniflareDir = miniflare ? dirname(miniflare.path) : ROOT;
+  const workerd = find("workerd", [miniflareDir, wranglerDir, ROOT]);
+  return {
+    wrangler: packageVersion(join(wranglerDir, "package.json")),
+    miniflare: miniflare?.version,
+    workerd: workerd?.version,
+  };
+}
+
+function gitInfo() {
+  try {
+    const commit = execFileSync("git", ["rev-parse", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src", "wrangler.toml", "package.json"], { cwd: ROOT, encoding: "utf8" }).trim() !== "";
+    return { commit, dirty };
+  } catch {
+    return undefined;
+  }
+}
+
+function machineInfo() {
+  const cpus = os.cpus();
+  return {
+    platform: `${os.type()} ${os.release()} ${os.arch()}`,
+    cpuModel: cpus[0]?.model,
+    cpuCount: cpus.length,
+    availableParallelism: os.availableParallelism?.(),
+    memoryBytes: os.totalmem(),
+    freeMemoryBytes: os.freemem(),
+    node: process.version,
+  };
+}
+
+const MB = 1024 * 1024;
+const fmt = (v, digits = 1) => (v === undefined || v === null || Number.isNaN(v) ? "-" : Number(v).toFixed(digits));
+
+function table(results) {
+  const header = ["scenario", "case", "records/s", "MiB/s", "lat", "p50 ms", "p90 ms", "p99 ms", "max ms", "notes"];
+  const lines = [];
+  for (const s of results) {
+    if (s.rows.length === 0) {
+      lines.push([s.name, "-", "INVALID", "", "", "", "", "", "", s.reasons[0] ?? "no result"]);
+      continue;
+    }
+    for (const r of s.rows) {
+      if (!r.valid) {
+        lines.push([s.name, r.label, "INVALID", "", "", "", "", "", "", r.reason ?? s.reasons[0] ?? ""]);
+        continue;
+      }
+      const notes = [];
+      if (r.extra?.readersCompleted !== undefined) notes.push(`${r.extra.readersCompleted}/${r.extra.readers} readers complete`);
+      if (r.extra?.ratioVsNoReaders !== undefined) notes.push(`ratio ${r.extra.ratioVsNoReaders}`);
+      if (r.extra?.ackLatency) notes.push(`ack p50 ${fmt(r.extra.ackLatency.p50)} p99 ${fmt(r.extra.ackLatency.p99)}`);
+      lines.push([
+        s.name, r.label, fmt(r.recordsPerSec, 0), fmt(r.mibPerSec, 2), r.latencyKind,
+        fmt(r.latency?.p50), fmt(r.latency?.p90), fmt(r.latency?.p99), fmt(r.latency?.max), notes.join("; "),
+      ]);
+    }
+    if (!s.valid && s.rows.every((r) => r.valid)) lines.push([s.name, "(scenario)", "INVALID", "", "", "", "", "", "", s.reasons[0]]);
+  }
+  const rows = [header, ...lines];
+  const widths = header.map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
+  const right = new Set([2, 3, 5, 6, 7, 8]);
+  const render = (r) => r.map((cell, c) => (right.has(c) ? String(cell).padStart(widths[c]) : String(cell).padEnd(widths[c]))).join("  ").trimEnd();
+  return [render(header), widths.map((w) => "-".repeat(w)).join("  "), ...lines.map(render)].join("\n");
+}
+
+async function main() {
+  let opts;
+  try {
+    opts = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    console.error(`bench: ${err.message}\n${USAGE}`);
+    process.exit(2);
+  }
+  if (opts.help) return console.log(USAGE);
+  if (opts.list) {
+    for (const s of scenarios) console.log(`${s.name.padEnd(26)} ${s.description}`);
+    return;
+  }
+  const selected = scenarios.filter((s) => opts.only.length === 0 || opts.only.includes(s.name));
+  const mode = opts.quick ? "quick" : "full";
+  const log = (msg) => console.error(`[bench] ${msg}`);
+
+  const run = {
+    schema: 1,
+    mode,
+    options: { quick: opts.quick, scenarios: selected.map((s) => s.name), readers: opts.readers },
+    startedAt: new Date().toISOString(),
+    machine: machineInfo(),
+    loadAverageBefore: os.loadavg(),
+    packages: packageVersions(),
+    git: gitInfo(),
+    scenarios: [],
+  };
+
+  // Whatever happens, the server's process group goes away.
+  const abort = new AbortController();
+  let server;
+  let interrupted = false;
+  const onSignal = (sig) => {
+    if (interrupted) return;
+    interrupted = true;
+    log(`${sig}: stopping`);
+    abort.abort();
+    const stop = server ? server.stop() : Promise.resolve();
+    stop.finally(() => process.exit(sig === "SIGINT" ? 130 : 143));
+    setTimeout(() => { server?.stopSync(); process.exit(1); }, 10_000).unref();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  process.on("exit", () => server?.stopSync());
+
+  let exitCode = 0;
+  try {
+    log(`mode ${mode}; starting wrangler dev`);
+    const t = performance.now();
+    // A root token of our own: works whether or not the server enforces auth (it ignores the header if not).
+    const token = randomBytes(24).toString("hex");
+    server = await startServer({ root: ROOT, verbose: opts.verbose, logLevel: opts.serverLogLevel ?? "warn", vars: { ROOT_TOKEN: token } });
+    run.server = { startSeconds: round((performance.now() - t) / 1000), baseUrl: server.baseUrl };
+    log(`server up at ${server.baseUrl} in ${run.server.startSeconds}s`);
+    const sampler = rssSampler(server.pid, 250);
+    const client = new S2Client(server.baseUrl, { agent: unaryAgent(8), token });
+    const basin = `bench-${randomBytes(6).toString("hex")}`;
+    await client.createBasin(basin);
+    let streamCounter = 0;
+    const before = processGroupStats(server.pid);
+
+    for (const scenario of selected) {
+      if (abort.signal.aborted) break;
+      const params = scenario.params({ quick: opts.quick, readers: opts.readers });
+      const limitSec = opts.quick ? 90 : 300;
+      log(`${scenario.name}: ${JSON.stringify(params)}`);
+      const scenarioAbort = new AbortController();
+      const onAbort = () => scenarioAbort.abort();
+      abort.signal.addEventListener("abort", onAbort);
+      const ctx = {
+        baseUrl: server.baseUrl,
+        token,
+        basin,
+        client,
+        opts,
+        signal: scenarioAbort.signal,
+        log,
+        newStream: async (prefix) => {
+          const name = `${scenario.name}-${prefix}-${++streamCounter}`;
+          await client.createStream(basin, name);
+          return name;
+        },
+      };
+      sampler.reset();
+      const s0 = processGroupStats(server.pid);
+      const c0 = process.cpuUsage();
+      const w0 = performance.now();
+      let result;
+      let timer;
+      try {
+        result = await Promise.race([
+          scenario.run(ctx, params),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => {
+              scenarioAbort.abort();
+              reject(new Error(`scenario exceeded its ${limitSec}s limit`));
+            }, limitSec * 1000);
+          }),
+        ]);
+      } catch (err) {
+        result = { valid: false, reasons: [`error: ${err.message}`], rows: [] };
+      } finally {
+        clearTimeout(timer);
+        abort.signal.removeEventListener("abort", onAbort);
+      }
+      const s1 = processGroupStats(server.pid);
+      const c1 = process.cpuUsage(c0);
+      const wallSeconds = (performance.now() - w0) / 1000;
+      if (!server.alive()) result = { ...result, valid: false, reasons: [...(result.reasons ?? []), "the server process exited"] };
+      const entry = {
+        name: scenario.name,
+        description: scenario.description,
+        params,
+        valid: Boolean(result.valid),
+        reasons: result.reasons ?? [],
+        wallSeconds: round(wallSeconds),
+        server: s0 && s1 ? {
+          cpuSeconds: round(s1.cpuSec - s0.cpuSec, 2),
+          cpuUtilization: round((s1.cpuSec - s0.cpuSec) / wallSeconds, 3),
+          peakRssBytes: sampler.peak(),
+          processes: s1.processes.length,
+        } : undefined,
+        client: { cpuSeconds: round((c1.user + c1.system) / 1e6, 2) },
+        rows: result.rows ?? [],
+        figures: result.figures ?? {},
+      };
+      // An invalid result is never reported as a number: keep its figures only as diagnostics.
+      if (!entry.valid) {
+        entry.diagnostics = { rows: entry.rows.filter((r) => !r.valid), figures: entry.figures };
+        entry.rows = entry.rows.map((r) => (r.valid ? r : { label: r.label, valid: false, reason: r.reason }));
+        entry.figures = {};
+        exitCode = 1;
+      }
+      run.scenarios.push(entry);
+      log(`${scenario.name}: ${entry.valid ? "valid" : `INVALID: ${entry.reasons.join(" | ")}`} (${entry.wallSeconds}s, server CPU ${entry.server?.cpuSeconds}s)`);
+    }
+
+    const after = processGroupStats(server.pid);
+    run.server.cpuSecondsDuringScenarios = before && after ? round(after.cpuSec - before.cpuSec, 2) : undefined;
+    run.server.cpuSecondsTotal = after ? round(after.cpuSec, 2) : undefined;
+    run.server.peakRssBytes = sampler.overall();
+    run.server.sumOfPerProcessPeakRssBytes = after?.hwmBytes;
+    run.server.processes = after?.processes;
+    sampler.stop();
+    client.agent.destroy();
+  } catch (err) {
+    exitCode = 1;
+    run.error = err.message;
+    console.error(`bench: ${err.message}`);
+  } finally {
+    if (server) {
+      run.serverOutputTail = server.output().slice(-4000);
+      await server.stop();
+    }
+  }
+  run.finishedAt = new Date().toISOString();
+  run.loadAverageAfter = os.loadavg();
+  run.clientPeakRssBytes = process.resourceUsage().maxRSS * 1024;
+
+  await mkdir(dirname(opts.out), { recursive: true });
+  await writeFile(opts.out, `${JSON.stringify(run, null, 2)}\n`);
+  if (opts.out === join(BENCH, "results/latest.json")) {
+    await writeFile(join(BENCH, `results/${run.startedAt.replace(/[:.]/g, "-")}-${mode}.json`), `${JSON.stringify(run, null, 2)}\n`);
+  }
+
+  const m = run.machine;
+  console.log(`\nedgestream bench (${mode}) — ${m.cpuModel} x${m.cpuCount}, ${fmt(m.memoryBytes / MB / 1024)} GiB, node ${m.node}, wrangler ${run.packages.wrangler}, workerd ${run.packages.workerd}`);
+  console.log(`load average before ${run.loadAverageBefore.map((v) => v.toFixed(2)).join(" ")}, after ${run.loadAverageAfter.map((v) => v.toFixed(2)).join(" ")}`);
+  if (run.scenarios.length > 0) console.log(`\n${table(run.scenarios)}\n`);
+  for (const s of run.scenarios) {
+    const srv = s.server ? `server CPU ${fmt(s.server.cpuSeconds, 2)}s (${fmt(s.server.cpuUtilization * 100, 0)}% of one core), peak RSS ${fmt(s.server.peakRssBytes / MB, 0)} MiB` : "";
+    console.log(`${s.name}: ${s.valid ? "valid" : "INVALID"} in ${fmt(s.wallSeconds)}s; ${srv}; client CPU ${fmt(s.client.cpuSeconds, 2)}s`);
+    if (!s.valid) for (const r of s.reasons) console.log(`  INVALID: ${r}`);
+    if (s.figures?.throughputRatio !== undefined) console.log(`  throughput ratio with idle readers / without: ${s.figures.throughputRatio}`);
+  }
+  if (run.error && run.serverOutputTail) console.log(`\n--- server output (tail) ---\n${run.serverOutputTail}`);
+  console.log(`\nresults: ${opts.out}`);
+  process.exitCode = exitCode;
+}
+
+await main();

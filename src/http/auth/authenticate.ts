@@ -1,0 +1,66 @@
+/**
+ * Who is calling: `Authorization: Bearer <token>` is the root token (the ROOT_TOKEN secret), a token we
+ * issued and signed (verified here, without a round trip), or absent — which only an operator's explicit
+ * ANONYMOUS_ACCESS grant allows. Every failure is `401 authn` with a `WWW-Authenticate` challenge (RFC 6750);
+ * the message never repeats the token.
+ */
+import type { MiddlewareHandler } from "hono";
+import { effectiveOps, READ_OPERATIONS, OPERATIONS, type Principal } from "../../domain/access";
+import { streamError, type StreamError } from "../../domain/errors";
+import type { Env } from "../../env";
+import { err, ok, type Result } from "../../lib/result";
+import type { AppEnv } from "../context";
+import { isRevoked } from "./revocations";
+import { secretsEqual, verifyToken } from "./tokens";
+
+const BEARER = /^Bearer +([\x21-\x7e]+) *$/i;
+
+export const WWW_AUTHENTICATE = "www-authenticate";
+
+/** The RFC 6750 challenge for a failed authentication. */
+export function challenge(error: StreamError): string {
+  return error.code === "authn" && error.message.startsWith("missing")
+    ? `Bearer realm="edgestream"`
+    : `Bearer realm="edgestream", error="invalid_token"`;
+}
+
+function anonymousGrant(env: Env): Principal | undefined {
+  switch (env.ANONYMOUS_ACCESS) {
+    case "read":
+      return { kind: "anonymous", ops: READ_OPERATIONS };
+    case "all":
+      return { kind: "anonymous", ops: new Set(OPERATIONS) };
+    default:
+      return undefined;
+  }
+}
+
+const authn = (message: string) => err(streamError("authn", message));
+
+export async function resolvePrincipal(authorization: string | undefined, env: Env): Promise<Result<Principal, StreamError>> {
+  if (authorization === undefined) return anonymousGrant(env) ? ok(anonymousGrant(env)!) : authn("missing bearer token");
+  const token = BEARER.exec(authorization)?.[1];
+  if (!token) return authn("malformed Authorization header: expected `Bearer <token>`");
+  if (!env.ROOT_TOKEN) return authn("no tokens are accepted: the ROOT_TOKEN secret is not set");
+  if (await secretsEqual(token, env.ROOT_TOKEN)) return ok({ kind: "root" });
+  const claims = await verifyToken(token, env.ROOT_TOKEN);
+  if (!claims) return authn("invalid access token");
+  if (claims.expiresAtMs !== null && claims.expiresAtMs <= Date.now()) return authn("access token expired");
+  if (await isRevoked(env, claims.id)) return authn("access token revoked");
+  if (effectiveOps(claims.scope).size === 0) return authn("access token grants nothing");
+  return ok({ kind: "token", claims });
+}
+
+/** Authenticates every request of a route group; failures render in that group's protocol. */
+export function authenticate(render: (error: StreamError) => Response): MiddlewareHandler<AppEnv> {
+  return async function authenticateRequest(c, next) {
+    const principal = await resolvePrincipal(c.req.header("authorization"), c.env);
+    if (!principal.ok) {
+      const response = render(principal.error);
+      response.headers.set(WWW_AUTHENTICATE, challenge(principal.error));
+      return response;
+    }
+    c.set("principal", principal.value);
+    await next();
+  };
+}
