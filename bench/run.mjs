@@ -106,6 +106,14 @@ function machineInfo() {
 }
 
 const MB = 1024 * 1024;
+
+/** CPU seconds spent between two snapshots, summed per process role (pids present in both, or new ones). */
+function cpuByRole(s0, s1) {
+  const before = new Map(s0.processes.map((p) => [p.pid, p.cpuSec]));
+  const out = {};
+  for (const p of s1.processes) out[p.role] = round((out[p.role] ?? 0) + p.cpuSec - (before.get(p.pid) ?? 0), 2);
+  return out;
+}
 const fmt = (v, digits = 1) => (v === undefined || v === null || Number.isNaN(v) ? "-" : Number(v).toFixed(digits));
 
 function table(results) {
@@ -122,6 +130,7 @@ function table(results) {
         continue;
       }
       const notes = [];
+      if (r.extra?.saturated) notes.push(`saturated: ${fmt(r.recordsPerSec, 0)} of ${r.extra.targetRate}/s`);
       if (r.extra?.readersCompleted !== undefined) notes.push(`${r.extra.readersCompleted}/${r.extra.readers} readers complete`);
       if (r.extra?.ratioVsNoReaders !== undefined) notes.push(`ratio ${r.extra.ratioVsNoReaders}`);
       if (r.extra?.ackLatency) notes.push(`ack p50 ${fmt(r.extra.ackLatency.p50)} p99 ${fmt(r.extra.ackLatency.p99)}`);
@@ -192,14 +201,14 @@ async function main() {
     // A root token of our own: works whether or not the server enforces auth (it ignores the header if not).
     const token = randomBytes(24).toString("hex");
     server = await startServer({ root: ROOT, verbose: opts.verbose, logLevel: opts.serverLogLevel ?? "warn", vars: { ROOT_TOKEN: token } });
-    run.server = { startSeconds: round((performance.now() - t) / 1000), baseUrl: server.baseUrl };
+    run.server = { startSeconds: round((performance.now() - t) / 1000), baseUrl: server.baseUrl, sourceSha256: server.sourceSha256 };
     log(`server up at ${server.baseUrl} in ${run.server.startSeconds}s`);
-    const sampler = rssSampler(server.pid, 250);
+    const sampler = rssSampler(server.pid, 250, server.port);
     const client = new S2Client(server.baseUrl, { agent: unaryAgent(8), token });
     const basin = `bench-${randomBytes(6).toString("hex")}`;
     await client.createBasin(basin);
     let streamCounter = 0;
-    const before = processGroupStats(server.pid);
+    const before = processGroupStats(server.pid, server.port);
 
     for (const scenario of selected) {
       if (abort.signal.aborted) break;
@@ -224,7 +233,7 @@ async function main() {
         },
       };
       sampler.reset();
-      const s0 = processGroupStats(server.pid);
+      const s0 = processGroupStats(server.pid, server.port);
       const c0 = process.cpuUsage();
       const w0 = performance.now();
       let result;
@@ -245,7 +254,7 @@ async function main() {
         clearTimeout(timer);
         abort.signal.removeEventListener("abort", onAbort);
       }
-      const s1 = processGroupStats(server.pid);
+      const s1 = processGroupStats(server.pid, server.port);
       const c1 = process.cpuUsage(c0);
       const wallSeconds = (performance.now() - w0) / 1000;
       if (!server.alive()) result = { ...result, valid: false, reasons: [...(result.reasons ?? []), "the server process exited"] };
@@ -260,7 +269,7 @@ async function main() {
           cpuSeconds: round(s1.cpuSec - s0.cpuSec, 2),
           cpuUtilization: round((s1.cpuSec - s0.cpuSec) / wallSeconds, 3),
           peakRssBytes: sampler.peak(),
-          processes: s1.processes.length,
+          cpuSecondsByRole: cpuByRole(s0, s1),
         } : undefined,
         client: { cpuSeconds: round((c1.user + c1.system) / 1e6, 2) },
         rows: result.rows ?? [],
@@ -277,7 +286,7 @@ async function main() {
       log(`${scenario.name}: ${entry.valid ? "valid" : `INVALID: ${entry.reasons.join(" | ")}`} (${entry.wallSeconds}s, server CPU ${entry.server?.cpuSeconds}s)`);
     }
 
-    const after = processGroupStats(server.pid);
+    const after = processGroupStats(server.pid, server.port);
     run.server.cpuSecondsDuringScenarios = before && after ? round(after.cpuSec - before.cpuSec, 2) : undefined;
     run.server.cpuSecondsTotal = after ? round(after.cpuSec, 2) : undefined;
     run.server.peakRssBytes = sampler.overall();
@@ -310,7 +319,8 @@ async function main() {
   console.log(`load average before ${run.loadAverageBefore.map((v) => v.toFixed(2)).join(" ")}, after ${run.loadAverageAfter.map((v) => v.toFixed(2)).join(" ")}`);
   if (run.scenarios.length > 0) console.log(`\n${table(run.scenarios)}\n`);
   for (const s of run.scenarios) {
-    const srv = s.server ? `server CPU ${fmt(s.server.cpuSeconds, 2)}s (${fmt(s.server.cpuUtilization * 100, 0)}% of one core), peak RSS ${fmt(s.server.peakRssBytes / MB, 0)} MiB` : "";
+    const roles = s.server ? Object.entries(s.server.cpuSecondsByRole).filter(([, v]) => v >= 0.01).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(", ") : "";
+    const srv = s.server ? `server CPU ${fmt(s.server.cpuSeconds, 2)}s (${fmt(s.server.cpuUtilization * 100, 0)}% of one core: ${roles}), peak RSS ${fmt(s.server.peakRssBytes / MB, 0)} MiB` : "";
     console.log(`${s.name}: ${s.valid ? "valid" : "INVALID"} in ${fmt(s.wallSeconds)}s; ${srv}; client CPU ${fmt(s.client.cpuSeconds, 2)}s`);
     if (!s.valid) for (const r of s.reasons) console.log(`  INVALID: ${r}`);
     if (s.figures?.throughputRatio !== undefined) console.log(`  throughput ratio with idle readers / without: ${s.figures.throughputRatio}`);

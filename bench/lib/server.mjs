@@ -1,8 +1,10 @@
-// Starts a throwaway `wrangler dev` (own free port, own temp state dir, offline) and watches its process tree.
+// Starts a throwaway `wrangler dev` (own free port, own temp state dir, offline) on a snapshot of the sources,
+// and watches its process tree.
 // Mirrors test/support/wrangler.ts; kept in plain .mjs so the bench needs no TypeScript loader.
 import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink } from "node:fs/promises";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -31,6 +33,34 @@ export function freePort() {
   });
 }
 
+/** Files the worker is built from; copied so that edits to the working tree cannot reload the server mid-run. */
+const SNAPSHOT = ["src", "wrangler.toml", "package.json", "tsconfig.json"];
+
+/**
+ * Copies the worker's sources into `dir` (node_modules symlinked) and returns a sha256 over what was copied,
+ * so a result can be tied to the exact code that ran.
+ */
+async function snapshotProject(root, dir) {
+  await mkdir(dir, { recursive: true });
+  for (const entry of SNAPSHOT) {
+    if (existsSync(join(root, entry))) await cp(join(root, entry), join(dir, entry), { recursive: true });
+  }
+  await symlink(join(root, "node_modules"), join(dir, "node_modules"), "dir");
+  const hash = createHash("sha256");
+  const walk = async (rel) => {
+    const abs = join(dir, rel);
+    const entries = await readdir(abs, { withFileTypes: true }).catch(() => undefined);
+    if (!entries) {
+      hash.update(`${rel}\0`);
+      hash.update(await readFile(abs));
+      return;
+    }
+    for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) await walk(join(rel, e.name));
+  };
+  for (const entry of SNAPSHOT) if (existsSync(join(dir, entry))) await walk(entry);
+  return hash.digest("hex");
+}
+
 /**
  * Spawns wrangler in its own process group (so workerd, which wrangler forks, can be killed with it).
  * Returns { baseUrl, pid, stop(), stopSync(), output() }. stop() is idempotent.
@@ -38,11 +68,14 @@ export function freePort() {
 export async function startServer({ root, logLevel = "warn", timeoutMs = 90_000, verbose = false, vars = {} }) {
   const port = await freePort();
   const inspectorPort = await freePort();
-  const dataDir = await mkdtemp(join(tmpdir(), "edgestream-bench-"));
+  const workDir = await mkdtemp(join(tmpdir(), "edgestream-bench-"));
+  const projectDir = join(workDir, "project");
+  const dataDir = join(workDir, "state");
+  const sourceSha256 = await snapshotProject(root, projectDir);
   const args = [
     join(root, "node_modules/wrangler/bin/wrangler.js"),
     "dev",
-    "--config", join(root, "wrangler.toml"),
+    "--config", join(projectDir, "wrangler.toml"),
     "--ip", "127.0.0.1",
     "--port", String(port),
     "--inspector-port", String(inspectorPort),
@@ -52,7 +85,7 @@ export async function startServer({ root, logLevel = "warn", timeoutMs = 90_000,
     ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
   ];
   const child = spawn(process.execPath, args, {
-    cwd: root,
+    cwd: projectDir,
     env: offlineEnv(),
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
@@ -83,18 +116,18 @@ export async function startServer({ root, logLevel = "warn", timeoutMs = 90_000,
       }
       // workerd may outlive wrangler briefly; make sure nothing of the group is left.
       if (child.pid !== undefined) signalGroup("SIGKILL");
-      await rm(dataDir, { recursive: true, force: true });
+      await rm(workDir, { recursive: true, force: true });
     })();
     return stopping;
   };
   /** Last resort from a synchronous 'exit' handler. */
   const stopSync = () => {
     if (child.pid !== undefined) signalGroup("SIGKILL");
-    try { rmSync(dataDir, { recursive: true, force: true }); } catch { /* best effort */ }
+    try { rmSync(workDir, { recursive: true, force: true }); } catch { /* best effort */ }
   };
 
   const baseUrl = `http://127.0.0.1:${port}`;
-  const server = { baseUrl, port, pid: child.pid, dataDir, stop, stopSync, output: () => output, alive };
+  const server = { baseUrl, port, pid: child.pid, workDir, sourceSha256, stop, stopSync, output: () => output, alive };
   try {
     const deadline = Date.now() + timeoutMs;
     let last = "no response";
@@ -119,8 +152,22 @@ export async function startServer({ root, logLevel = "warn", timeoutMs = 90_000,
   return server;
 }
 
+/**
+ * What a process of the group is: wrangler's node process, esbuild, the workerd that serves the public port
+ * (wrangler's ProxyWorker, a dev-only hop every request and SSE byte passes through), or the workerd running
+ * our worker and Durable Objects.
+ */
+function roleOf(pid, comm, port) {
+  let cmd = "";
+  try { cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " "); } catch { /* gone */ }
+  if (cmd.includes("esbuild")) return "esbuild";
+  if (cmd.includes("workerd")) return port && cmd.includes(`entry=127.0.0.1:${port}`) ? "workerd-proxy" : "workerd-worker";
+  if (cmd.includes("wrangler")) return "wrangler";
+  return comm;
+}
+
 /** CPU seconds and RSS of every live process in the group `pgid` (wrangler + workerd), from /proc. */
-export function processGroupStats(pgid) {
+export function processGroupStats(pgid, port) {
   const procs = [];
   let entries;
   try { entries = readdirSync("/proc"); } catch { return undefined; }
@@ -141,6 +188,7 @@ export function processGroupStats(pgid) {
     procs.push({
       pid: Number(entry),
       comm,
+      role: roleOf(entry, comm, port),
       cpuSec: (Number(rest[11]) + Number(rest[12])) / CLK_TCK,
       rssBytes: Number(rest[21]) * PAGE_SIZE,
       hwmBytes: hwmKiB * 1024,
@@ -150,16 +198,16 @@ export function processGroupStats(pgid) {
     cpuSec: procs.reduce((s, p) => s + p.cpuSec, 0),
     rssBytes: procs.reduce((s, p) => s + p.rssBytes, 0),
     hwmBytes: procs.reduce((s, p) => s + p.hwmBytes, 0),
-    processes: procs.map(({ pid, comm }) => ({ pid, comm })),
+    processes: procs.map(({ pid, comm, role, cpuSec, rssBytes }) => ({ pid, comm, role, cpuSec, rssBytes })),
   };
 }
 
 /** Samples the group's summed RSS every `everyMs`; peak() since the last reset(). */
-export function rssSampler(pgid, everyMs = 200) {
+export function rssSampler(pgid, everyMs = 200, port) {
   let peak = 0;
   let overall = 0;
   const sample = () => {
-    const stats = processGroupStats(pgid);
+    const stats = processGroupStats(pgid, port);
     if (!stats) return;
     peak = Math.max(peak, stats.rssBytes);
     overall = Math.max(overall, stats.rssBytes);

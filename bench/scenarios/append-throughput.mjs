@@ -54,6 +54,8 @@ export default {
   params: ({ quick }) => ({ batches: [1, 10, 100, 1000], inFlight: [1, 8], seconds: quick ? 2 : 6, recordBytes: RECORD_BYTES }),
 
   async run(ctx, p) {
+    // Warm-up (not reported) so the first case does not pay for cold paths.
+    await throughputCase(ctx, { batch: 10, lanes: 2, seconds: 1, streamPrefix: "warm" });
     const rows = [];
     for (const batch of p.batches) {
       for (const lanes of p.inFlight) {

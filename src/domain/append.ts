@@ -6,12 +6,12 @@
 import { err, ok, type Result } from "../lib/result";
 import { parseCommand } from "./commands";
 import type { StreamConfig } from "./config";
-import { invalid, type StreamError } from "./errors";
+import { invalid, streamError, type StreamError } from "./errors";
 import { METERED_BYTES_PER_BATCH_MAX, RECORDS_PER_BATCH_MAX, TOKEN_BYTES_MAX } from "./limits";
 import { meteredBytes } from "./metering";
 import { assignTimestamps } from "./timestamping";
 import { utf8 } from "../lib/bytes";
-import type { AppendAck, AppendInput, SequencedRecord, StreamPosition } from "./types";
+import type { AppendAck, AppendInput, AppendRecord, SequencedRecord, StreamPosition } from "./types";
 
 /** What the conditions and sequencing of the next append depend on. */
 export interface StreamState {
@@ -86,4 +86,45 @@ export function planAppend(
   const start = { seqNum: records[0]!.seqNum, timestamp: records[0]!.timestamp };
   const end = { seqNum: last.seqNum + 1, timestamp: last.timestamp };
   return ok({ records, ack: { start, end, tail: end }, state: { tail: end, fencingToken, trimPoint } });
+}
+
+/**
+ * Records that may not fit one batch (a Durable Streams JSON append of many messages), planned as consecutive
+ * batches of at most RECORDS_PER_BATCH_MAX records and METERED_BYTES_PER_BATCH_MAX metered bytes, for one
+ * transaction to commit together. A record that alone exceeds a batch is `too_large`.
+ */
+export function planAppends(
+  state: StreamState,
+  records: readonly AppendRecord[],
+  config: StreamConfig,
+  arrivalMs: number,
+): Result<PlannedAppend[], StreamError> {
+  const planned: PlannedAppend[] = [];
+  let current = state;
+  let batch: AppendRecord[] = [];
+  let batchBytes = 0;
+  const flush = (): Result<void, StreamError> => {
+    if (batch.length === 0) return ok(undefined);
+    const next = planAppend(current, { records: batch }, config, arrivalMs);
+    if (!next.ok) return next;
+    planned.push(next.value);
+    current = next.value.state;
+    batch = [];
+    batchBytes = 0;
+    return ok(undefined);
+  };
+  for (const record of records) {
+    const size = meteredBytes(record);
+    if (size > METERED_BYTES_PER_BATCH_MAX) {
+      return err(streamError("too_large", `a record must not exceed ${METERED_BYTES_PER_BATCH_MAX} metered bytes`));
+    }
+    if (batch.length === RECORDS_PER_BATCH_MAX || batchBytes + size > METERED_BYTES_PER_BATCH_MAX) {
+      const flushed = flush();
+      if (!flushed.ok) return flushed;
+    }
+    batch.push(record);
+    batchBytes += size;
+  }
+  const flushed = flush();
+  return flushed.ok ? ok(planned) : flushed;
 }

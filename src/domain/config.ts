@@ -108,6 +108,12 @@ export function checkStreamConfigSpec(spec: StreamConfigSpec): Result<StreamConf
   return ok(spec);
 }
 
+/** When retention drops a batch appended at `arrivalMs`; null for infinite retention. */
+export function retentionExpiresAtMs(config: StreamConfig, arrivalMs: number): number | null {
+  const retention = config.retentionPolicy;
+  return retention.kind === "age" ? arrivalMs + retention.ageSecs * 1000 : null;
+}
+
 export function sameStreamConfig(a: StreamConfig, b: StreamConfig): boolean {
   return canonicalJson(a) === canonicalJson(b);
 }

@@ -9,6 +9,8 @@ import type { StreamPosition } from "./types";
 export type MessageErrorCode =
   | "access_token_not_found"
   | "authn"
+  /** A malformed S2S frame in an append session (S2-API §12.2–12.3). */
+  | "bad_frame"
   | "bad_header"
   | "bad_json"
   | "bad_path"

@@ -44,6 +44,11 @@ export interface ReadBatch {
   records: SequencedRecord[];
   /** Present on batches produced by the live path; absent for historical catch-up. */
   tail?: StreamPosition;
+  /**
+   * True on the live batch after which the stream takes no more records (a Durable Streams close; the batch
+   * may be empty). Only sessions that follow closure see it (http/read-session.ts).
+   */
+  closed?: boolean;
 }
 
 /** Where a read starts (S2-API §10.1). */

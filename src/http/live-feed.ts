@@ -56,6 +56,7 @@ export class LiveFeed {
     return this.#queue.shift() ?? { kind: "timeout" };
   }
 
+  /** Ends the subscription; a pending `next()` returns at once (with `timeout`) instead of waiting it out. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -64,6 +65,7 @@ export class LiveFeed {
     } catch {
       // Already closing.
     }
+    this.#wake?.();
   }
 
   #push(event: FeedEvent): void {
@@ -80,9 +82,10 @@ export class LiveFeed {
       this.#push({ kind: "closed", reason: "reset" });
       return;
     }
-    if (records.length === 0) return;
-    this.nextSeqNum = records[records.length - 1]!.seqNum + 1;
-    this.#push({ kind: "batch", batch: { records, tail: batch.tail } });
+    // A close is news even with nothing new in it; an empty batch otherwise is a resend we already have.
+    if (records.length === 0 && !batch.closed) return;
+    if (records.length > 0) this.nextSeqNum = records[records.length - 1]!.seqNum + 1;
+    this.#push({ kind: "batch", batch: { records, tail: batch.tail, closed: batch.closed } });
   }
 
   #onClose(code: number): void {

@@ -1,8 +1,9 @@
 /**
  * A read session at the edge: catch-up reads over RPC until the reader reaches the tail, then, if the read
  * can follow, live batches from a LiveFeed, with heartbeats made here so they never wake the stream's
- * object. Every protocol renders its output (S2 SSE and long-poll today). The session budget (count,
- * bytes, until) spans the whole session; `wait` is an idle timeout that only delivered records reset.
+ * object. Every protocol renders its output (S2 SSE and long-poll, Durable Streams long-poll and SSE). The
+ * session budget (count, bytes, until) spans the whole session; `wait` is an idle timeout that only
+ * delivered records reset.
  */
 import { canFollow, ReadBudget } from "../domain/read";
 import type { ReadOutput, ReadRequest, SequencedRecord } from "../domain/types";
@@ -23,6 +24,14 @@ export interface SessionTarget {
   stream: string;
 }
 
+export interface SessionOptions {
+  /**
+   * End with a batch marked `closed` when the stream is closed (Durable Streams); without this a closed
+   * stream is simply one that never gets new records, which is all S2 knows of it.
+   */
+  followClosure?: boolean;
+}
+
 const heartbeatDelay = () => HEARTBEAT_MS_MIN + Math.random() * (HEARTBEAT_MS_MAX - HEARTBEAT_MS_MIN);
 
 export async function* readSession(
@@ -30,6 +39,7 @@ export async function* readSession(
   first: ReadOutcome,
   request: ReadRequest,
   signal: AbortSignal,
+  options: SessionOptions = {},
 ): AsyncGenerator<ReadOutput> {
   const budget = new ReadBudget(request.limits);
   const stub = streamStub(target.env, target.basin, target.stream);
@@ -74,14 +84,16 @@ export async function* readSession(
           break;
         }
         tail = event.batch.tail;
-        nextSeqNum = event.batch.records[event.batch.records.length - 1]!.seqNum + 1;
+        const last = event.batch.records[event.batch.records.length - 1];
+        if (last) nextSeqNum = last.seqNum + 1;
         const records = admit(event.batch.records);
-        if (records.length > 0) {
-          yield { kind: "batch", batch: { records, tail } };
+        const closed = event.batch.closed && options.followClosure === true;
+        if (records.length > 0 || closed) {
+          yield { kind: "batch", batch: closed ? { records, tail, closed } : { records, tail } };
           idleDeadline = Date.now() + idleMs;
           heartbeatDue = Date.now() + heartbeatDelay();
         }
-        if (budget.exhausted) return;
+        if (budget.exhausted || closed) return;
       }
     } finally {
       signal.removeEventListener("abort", onAbort);

@@ -9,8 +9,11 @@
  *
  *   +------+-------------------+-------------------+-----------------------+------------------------+
  *   | kind | tail seq (varint) | tail ts (varint)  | start seq (varint)    | packed records         |
- *   | u8=1 |                   |                   | first record's seq    | domain/record-codec.ts |
+ *   | u8   |                   |                   | first record's seq    | domain/record-codec.ts |
  *   +------+-------------------+-------------------+-----------------------+------------------------+
+ *
+ * kind 1: records. kind 2: records (possibly none), after which the stream is closed (Durable Streams
+ * close): nothing will ever follow, and the object sends it again to every relay that subscribes later.
  *
  * Close codes object → relay: LIVE_CLOSE_BEHIND (the relay is too far behind to be fed live: catch up with
  * reads, then subscribe again), LIVE_CLOSE_GONE (the stream was deleted).
@@ -25,11 +28,12 @@ export const LIVE_CLOSE_BEHIND = 4000;
 export const LIVE_CLOSE_GONE = 4404;
 
 const KIND_RECORDS = 1;
+const KIND_RECORDS_THEN_CLOSED = 2;
 
-export function encodeLiveBatch(records: readonly SequencedRecord[], tail: StreamPosition): Uint8Array {
+export function encodeLiveBatch(records: readonly SequencedRecord[], tail: StreamPosition, closed = false): Uint8Array {
   const start = records[0]?.seqNum ?? tail.seqNum;
   const head = new Uint8Array(1 + varintLength(tail.seqNum) + varintLength(tail.timestamp) + varintLength(start));
-  head[0] = KIND_RECORDS;
+  head[0] = closed ? KIND_RECORDS_THEN_CLOSED : KIND_RECORDS;
   let offset = writeVarint(head, 1, tail.seqNum);
   offset = writeVarint(head, offset, tail.timestamp);
   writeVarint(head, offset, start);
@@ -38,12 +42,14 @@ export function encodeLiveBatch(records: readonly SequencedRecord[], tail: Strea
 
 /** Throws on a malformed message: only our own object sends these, so one means a bug or a version skew. */
 export function decodeLiveBatch(bytes: Uint8Array): Required<ReadBatch> {
-  if (bytes[0] !== KIND_RECORDS) throw new Error(`unknown live message kind ${bytes[0]}`);
+  const kind = bytes[0];
+  if (kind !== KIND_RECORDS && kind !== KIND_RECORDS_THEN_CLOSED) throw new Error(`unknown live message kind ${kind}`);
   const [tailSeqNum, afterSeq] = readVarint(bytes, 1);
   const [tailTimestamp, afterTs] = readVarint(bytes, afterSeq);
   const [start, afterStart] = readVarint(bytes, afterTs);
   return {
     records: decodeRecordBatch(bytes.subarray(afterStart), start),
     tail: { seqNum: tailSeqNum, timestamp: tailTimestamp },
+    closed: kind === KIND_RECORDS_THEN_CLOSED,
   };
 }

@@ -21,6 +21,29 @@
  *                                          the stream, so this column orders like the key (timestamp index)
  *                      expires_at_ms       when retention drops the batch; null for infinite retention
  *                      records             packed records, see record-codec.ts
+ *
+ * Since version 2, the Durable Streams state of the stream (storage/lifecycle-store.ts); a stream created
+ * through S2 and never touched through Durable Streams has no rows here (domain/lifecycle.ts defaults):
+ *
+ *   stream_lifecycle one row, written on create and with every Durable Streams append or close.
+ *                      content_type        as given at creation, echoed verbatim
+ *                      ttl_secs            sliding idle window in seconds; null for none
+ *                      expires_at_ms       absolute expiry, ms since the Unix epoch; null for none
+ *                      expires_at_text     that instant as the client sent it (HEAD echoes it)
+ *                      last_access_ms      last read or write that reached the object (sliding TTL)
+ *                      closed              1 once closed; never goes back to 0
+ *                      closed_by           JSON ProducerClaim of the append that closed it; null if none
+ *                      last_stream_seq     last accepted Stream-Seq token; null before the first
+ *                      fork_origin         JSON ForkOrigin (source name, fork point); null unless a fork
+ *                      soft_deleted        1 once deleted while forks still referenced it
+ *                      incarnation         random per creation; part of every ETag
+ *   producers        one row per idempotent producer id, updated by each of its accepted batches.
+ *                      producer_id         the Producer-Id header (key)
+ *                      epoch, last_seq     the producer's current epoch and last accepted Producer-Seq
+ *                      updated_at_ms       last accepted batch (for idle-producer cleanup)
+ *   fork_refs        one row per fork created from this stream and not yet deleted or expired.
+ *                      fork_id             `{fork name}@{fork incarnation}` (key), so re-acquiring is a no-op
+ *                      created_at_ms       when the fork took its reference
  */
 import type { StreamState } from "../domain/append";
 import type { StreamConfig } from "../domain/config";
@@ -28,8 +51,9 @@ import type { ReadBudget } from "../domain/read";
 import type { SequencedRecord } from "../domain/types";
 import { meteredBytes } from "../domain/metering";
 import { decodeRecordBatch, encodeRecordBatch } from "../domain/record-codec";
+import { LIFECYCLE_DDL } from "./lifecycle-store";
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 /** DO SQLite refuses rows over 2 MB; local workerd allows ~8 MiB, so the bound must be ours (PLATFORM.md §1). */
 export const ROW_BYTES_MAX = 2_000_000;
@@ -82,7 +106,8 @@ export class StreamStore {
     this.sql.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
     const current = this.sql.exec<{ version: number }>("SELECT version FROM schema_version").toArray()[0]?.version ?? 0;
     if (current >= SCHEMA_VERSION) return;
-    this.sql.exec(`
+    // Each step brings a stream written by an older version one version forward; a new one takes all.
+    if (current < 1) this.sql.exec(`
       CREATE TABLE stream_meta (
         id INTEGER PRIMARY KEY CHECK (id = 1),
         basin TEXT NOT NULL, stream TEXT NOT NULL, created_at_ms INTEGER NOT NULL, config TEXT NOT NULL,
@@ -95,6 +120,7 @@ export class StreamStore {
       );
       CREATE INDEX record_batches_by_timestamp ON record_batches (last_timestamp);
     `);
+    if (current < 2) this.sql.exec(LIFECYCLE_DDL);
     this.sql.exec("DELETE FROM schema_version");
     this.sql.exec("INSERT INTO schema_version (version) VALUES (?)", SCHEMA_VERSION);
   }
@@ -131,6 +157,19 @@ export class StreamStore {
 
   /** Appends one batch and moves the tail; trimmed batches that lie wholly below the trim point go at once. */
   appendBatch(records: readonly SequencedRecord[], state: StreamState, expiresAtMs: number | null): void {
+    this.insertBatch(records, expiresAtMs);
+    this.sql.exec(
+      "UPDATE stream_meta SET next_seq_num = ?, last_timestamp = ?, fencing_token = ?, trim_point = ?",
+      state.tail.seqNum, state.tail.timestamp, state.fencingToken, state.trimPoint,
+    );
+    this.sql.exec("DELETE FROM record_batches WHERE end_seq_num <= ?", state.trimPoint);
+  }
+
+  /**
+   * One row of records with consecutive seq nums, as they are: no tail update, no trim. Forks copy their
+   * source's records with this before their stream_meta row exists (see clearRecords).
+   */
+  insertBatch(records: readonly SequencedRecord[], expiresAtMs: number | null): void {
     const packed = encodeRecordBatch(records);
     if (packed.length > ROW_BYTES_MAX) throw new RangeError(`packed batch of ${packed.length} bytes exceeds the row limit`);
     const last = records[records.length - 1]!;
@@ -138,11 +177,11 @@ export class StreamStore {
       "INSERT INTO record_batches (start_seq_num, end_seq_num, last_timestamp, expires_at_ms, records) VALUES (?, ?, ?, ?, ?)",
       records[0]!.seqNum, last.seqNum + 1, last.timestamp, expiresAtMs, packed,
     );
-    this.sql.exec(
-      "UPDATE stream_meta SET next_seq_num = ?, last_timestamp = ?, fencing_token = ?, trim_point = ?",
-      state.tail.seqNum, state.tail.timestamp, state.fencingToken, state.trimPoint,
-    );
-    this.sql.exec("DELETE FROM record_batches WHERE end_seq_num <= ?", state.trimPoint);
+  }
+
+  /** Drops every record: rows a fork copied before a crash are invisible without stream_meta, and go here. */
+  clearRecords(): void {
+    this.sql.exec("DELETE FROM record_batches");
   }
 
   /**
@@ -188,5 +227,14 @@ export class StreamStore {
     const record = decodeRecordBatch(new Uint8Array(row.records), row.start_seq_num)
       .find((r) => r.seqNum >= trimPoint && r.timestamp >= timestamp);
     return record?.seqNum;
+  }
+
+  /** The append batch that holds `seqNum`, as [start, end) seq nums; undefined if none (trimmed or unwritten). */
+  batchAt(seqNum: number): { start: number; end: number } | undefined {
+    const row = this.sql.exec<{ start_seq_num: number; end_seq_num: number }>(
+      "SELECT start_seq_num, end_seq_num FROM record_batches WHERE start_seq_num <= ? AND end_seq_num > ? ORDER BY start_seq_num DESC LIMIT 1",
+      seqNum, seqNum,
+    ).toArray()[0];
+    return row ? { start: row.start_seq_num, end: row.end_seq_num } : undefined;
   }
 }

@@ -15,18 +15,23 @@ export const FOLLOW_GAP_RECORDS_MAX = 4000;
 export class Followers {
   constructor(private readonly ctx: DurableObjectState) {}
 
-  /** Accepts a relay's socket and sends it what it missed since `catchUp` was read, in one turn. */
-  accept(catchUp: readonly (readonly SequencedRecord[])[], tail: StreamPosition): Response {
+  /**
+   * Accepts a relay's socket and sends it what it missed since `catchUp` was read, in one turn. A closed
+   * stream says so right after, so a relay that subscribes after the close still learns of it.
+   */
+  accept(catchUp: readonly (readonly SequencedRecord[])[], tail: StreamPosition, closed = false): Response {
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server, [FOLLOWER_TAG]);
     for (const records of catchUp) server.send(encodeLiveBatch(records, tail));
+    if (closed) server.send(encodeLiveBatch([], tail, true));
     return new Response(null, { status: 101, webSocket: client });
   }
 
-  push(records: readonly SequencedRecord[], tail: StreamPosition): void {
+  /** `closed`: the stream takes nothing after these records (a close, with or without a final append). */
+  push(records: readonly SequencedRecord[], tail: StreamPosition, closed = false): void {
     const sockets = this.ctx.getWebSockets(FOLLOWER_TAG);
     if (sockets.length === 0) return;
-    const message = encodeLiveBatch(records, tail);
+    const message = encodeLiveBatch(records, tail, closed);
     for (const socket of sockets) {
       try {
         socket.send(message);

@@ -81,7 +81,7 @@ class WsReader {
 
 /** An upgrade request over raw HTTP/1.1: the status and body when the server refuses to upgrade. */
 function rawUpgrade(stream: string, query: string): Promise<{ status: number; body: string }> {
-  const url = new URL(`${baseUrl()}${recordsPath(stream)}?${query}`);
+  const url = `${baseUrl()}${recordsPath(stream)}?${query}`;
   return new Promise((resolve, reject) => {
     const req = request(url, {
       headers: {

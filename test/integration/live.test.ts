@@ -405,7 +405,7 @@ describe("WebSocket reads", () => {
     const first = new WsReader((await openWs(stream, `basin=${basin}&seq_num=0&count=2`)).webSocket!);
     await first.waitFor((r) => r.closed !== undefined);
     expect(first.seqNums()).toEqual([0, 1]);
-    const id = (first.messages.find((m) => m.type === "batch") as { id: string }).id;
+    const id = first.messages.find((m) => m.type === "batch")?.id as string;
 
     // Same query as before, plus the id: continues at 2 with 3 of the original count=5 left.
     const second = new WsReader((await openWs(stream, `basin=${basin}&seq_num=0&count=5&last_event_id=${id}`)).webSocket!);

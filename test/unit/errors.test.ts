@@ -44,7 +44,7 @@ describe("S2_STATUS", () => {
 
   it("covers the codes the engine produces", () => {
     expect(Object.keys(S2_STATUS).sort()).toEqual([
-      "access_token_not_found", "authn", "bad_header", "bad_json", "bad_path", "bad_proto", "bad_query", "basin_deletion_pending", "basin_not_found", "invalid",
+      "access_token_not_found", "authn", "bad_frame", "bad_header", "bad_json", "bad_path", "bad_proto", "bad_query", "basin_deletion_pending", "basin_not_found", "invalid",
       "not_implemented", "other", "permission_denied", "resource_already_exists", "storage", "stream_deletion_pending", "stream_not_found",
       "transaction_conflict", "unavailable",
     ]);

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { commandRecord } from "../../src/domain/commands";
 import type { SequencedRecord } from "../../src/domain/types";
 import { utf8 } from "../../src/lib/bytes";
-import { parseAppendInput, RECORD_FORMATS, renderAppendAck, renderReadBatch } from "../../src/protocol/s2/json-records";
+import { parseAppendInput, parseRecordFormat, renderAppendAck, renderReadBatch } from "../../src/protocol/s2/json-records";
 import { bytes, unwrap, unwrapErr } from "./support";
 
 // S2-API §8.5.
@@ -15,9 +15,16 @@ const seqRec = (seqNum: number, headers: SequencedRecord["headers"], body: Uint8
   body,
 });
 
-describe("RECORD_FORMATS (S2-API §1.4)", () => {
+describe("parseRecordFormat (S2-API §1.4)", () => {
   it("maps the formats and lite's aliases", () => {
-    expect(RECORD_FORMATS).toEqual({ raw: "raw", json: "raw", base64: "base64", "json-binsafe": "base64" });
+    const names = ["raw", "json", "base64", "json-binsafe"];
+    expect(names.map(parseRecordFormat)).toEqual(["raw", "raw", "base64", "base64"]);
+  });
+
+  it("knows nothing else, not even names on Object.prototype", () => {
+    for (const name of ["RAW", "", "constructor", "toString", "__proto__", "hasOwnProperty"]) {
+      expect(parseRecordFormat(name), name).toBeUndefined();
+    }
   });
 });
 

@@ -47,6 +47,8 @@ function sessionBody(
     async pull(controller) {
       try {
         const next = await session.next();
+        // The client left while the session was waiting: nothing more may be enqueued.
+        if (abort.signal.aborted) return;
         if (next.done) {
           if (render.end) controller.enqueue(render.end);
           controller.close();
@@ -54,6 +56,7 @@ function sessionBody(
         }
         controller.enqueue(render.output(next.value));
       } catch (error) {
+        if (abort.signal.aborted) return;
         controller.enqueue(render.error(sessionFailure(error)));
         controller.close();
       }

@@ -20,21 +20,25 @@
  * delivered) or with `seq_num=<last seq_num + 1>`. Failures before the session starts (bad query, 404, 416)
  * are plain HTTP error responses and no upgrade happens.
  *
+ * Authentication is the `/v1` middleware's, from the `Authorization` header, which a browser's WebSocket
+ * cannot send either: until it also accepts a token in the query, browsers need the anonymous read grant.
+ *
  * The Worker, not the StreamObject, accepts this socket (a plain `accept()`, no hibernation): the Worker is
  * stateless and billed for CPU only, and the object stays asleep behind its own hibernatable follower socket.
  */
 import { Hono, type Next } from "hono";
-import type { AppEnv } from "../context";
 import { streamError, type StreamError } from "../../domain/errors";
 import { checkBasinName } from "../../domain/names";
 import { checkReadRequest } from "../../domain/read";
 import type { ReadOutput, StreamPosition } from "../../domain/types";
-import { streamStub, type Env } from "../../env";
+import { streamStub } from "../../env";
 import { err, ok, type Result } from "../../lib/result";
-import { RECORD_FORMATS, renderPosition, renderReadBatch, type RecordFormat } from "../../protocol/s2/json-records";
+import { parseRecordFormat, renderPosition, renderReadBatch, type RecordFormat } from "../../protocol/s2/json-records";
 import { renderS2Error } from "../../protocol/s2/errors";
 import { parseReadQuery } from "../../protocol/s2/query";
 import { advanceProgress, parseLastEventId, renderEventId, START_PROGRESS, type SseProgress } from "../../protocol/s2/sse";
+import { authorize } from "../auth/authorize";
+import type { AppEnv } from "../context";
 import { readSession } from "../read-session";
 import { sessionFailure } from "./read-responses";
 import { recordFormat, resumeRequest, withAutoCreate } from "./records";
@@ -48,7 +52,8 @@ const CLOSE_STATUS_BASE = 4000;
 
 /**
  * A slow client must not make the Worker buffer a whole catch-up (a Worker has 128 MB): above this many
- * queued bytes the relay pauses before reading more. One read batch is at most 1 MiB of records.
+ * queued bytes the relay pauses before reading more. One read batch is at most 1 MiB of records. workerd
+ * does not implement `bufferedAmount` yet (workerd#988), so today this guard never engages.
  */
 const BUFFERED_BYTES_MAX = 4 * 1024 * 1024;
 const DRAIN_POLL_MS = 20;
@@ -66,10 +71,8 @@ function basinOfUpgrade(c: S2Context, query: URLSearchParams): Result<string, St
 function formatOfUpgrade(c: S2Context, query: URLSearchParams): Result<RecordFormat, StreamError> {
   const format = query.get("format");
   if (c.req.header("s2-format") !== undefined || format === null) return recordFormat(c);
-  // hasOwn: a plain lookup would also find "constructor" and friends on the prototype.
-  return Object.hasOwn(RECORD_FORMATS, format)
-    ? ok(RECORD_FORMATS[format]!)
-    : err(streamError("bad_query", `format: unsupported value \`${format}\``));
+  const parsed = parseRecordFormat(format);
+  return parsed ? ok(parsed) : err(streamError("bad_query", `format: unsupported value \`${format}\``));
 }
 
 function resumedFrom(c: S2Context, query: URLSearchParams): Result<SseProgress | undefined, StreamError> {
@@ -86,6 +89,7 @@ async function upgradeRead(c: S2Context, next: Next): Promise<Response | void> {
   const query = new URL(c.req.url).searchParams;
   const basin = unwrap(basinOfUpgrade(c, query));
   const name = unwrap(streamParam(c));
+  authorize(c, "read", { basin, stream: name });
   const format = unwrap(formatOfUpgrade(c, query));
   const request = unwrap(checkReadRequest(unwrap(parseReadQuery(query))));
   const resumed = unwrap(resumedFrom(c, query));
@@ -115,7 +119,7 @@ async function relay(
       if (signal.aborted) return;
       if (next.done) {
         send(socket, { type: "done" });
-        socket.close(CLOSE_NORMAL, "done");
+        closeQuietly(socket, CLOSE_NORMAL, "done");
         return;
       }
       const output = next.value;
@@ -130,8 +134,9 @@ async function relay(
   } catch (error) {
     if (signal.aborted) return;
     const failure = sessionFailure(error);
-    send(socket, { type: "error", error: JSON.parse(renderS2Error(failure).body) });
-    closeQuietly(socket, error instanceof Rejection ? CLOSE_STATUS_BASE + renderS2Error(failure).status : CLOSE_INTERNAL_ERROR, failure.code);
+    const { status, body } = renderS2Error(failure);
+    send(socket, { type: "error", error: JSON.parse(body) });
+    closeQuietly(socket, error instanceof Rejection ? CLOSE_STATUS_BASE + status : CLOSE_INTERNAL_ERROR, failure.code);
   } finally {
     // Ends a live subscription still open (the client left mid-session), releasing the object's socket.
     await outputs.return(undefined).catch(() => undefined);

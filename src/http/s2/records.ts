@@ -14,13 +14,15 @@ import { capUnaryRequest, checkReadRequest } from "../../domain/read";
 import type { AppendInput, ReadRequest } from "../../domain/types";
 import { basinStub, streamStub, type Env } from "../../env";
 import { err, ok, type Result } from "../../lib/result";
-import { RECORD_FORMATS, parseAppendInput, renderAppendAck, renderPosition, renderReadBatch, type RecordFormat } from "../../protocol/s2/json-records";
+import { parseAppendInput, parseRecordFormat, renderAppendAck, renderPosition, renderReadBatch, type RecordFormat } from "../../protocol/s2/json-records";
 import { decodeAppendInput, encodeAppendAck, encodeReadBatch } from "../../protocol/s2/proto";
 import { parseReadQuery } from "../../protocol/s2/query";
 import { S2S_CONTENT_TYPE } from "../../protocol/s2/s2s";
 import { parseLastEventId, type SseProgress } from "../../protocol/s2/sse";
 import { negotiateCompression } from "../../protocol/compression";
 import { longPollBatch, s2sReadResponse, sseResponse } from "./read-responses";
+import { s2sAppendResponse, type SessionAppend } from "./append-session";
+import { clientAcceptEncoding } from "../compression";
 import type { AutoCreateTrigger } from "../../control/basin-object";
 import {
   basinOf, firstMediaType, isProtoType, json, readBody, readJsonBody, streamParam, unwrap, type S2Context,
@@ -32,7 +34,7 @@ const PROTOBUF_CONTENT_TYPE = "application/protobuf";
 export function recordFormat(c: S2Context): Result<RecordFormat, StreamError> {
   const value = c.req.header("s2-format")?.trim();
   if (value === undefined) return ok("raw");
-  const format = RECORD_FORMATS[value];
+  const format = parseRecordFormat(value);
   return format ? ok(format) : err(streamError("bad_header", `s2-format: unsupported value \`${value}\``));
 }
 
@@ -44,20 +46,6 @@ const protobuf = (bytes: Uint8Array) =>
 /** `Content-Type: s2s/proto` asks for a session, even on a GET (S2-API §1.5). */
 const wantsS2s = (c: S2Context) => firstMediaType(c.req.header("content-type")) === S2S_CONTENT_TYPE;
 
-function refuseAppendSessions(c: S2Context): void {
-  if (wantsS2s(c)) {
-    unwrap(err(streamError("not_implemented", "S2S append sessions are not served yet; use unary appends")));
-  }
-}
-
-/**
- * What the client itself accepts. Cloudflare rewrites `Accept-Encoding` before a Worker sees it (to `br, gzip`,
- * dropping zstd; miniflare does the same locally) and keeps the client's value in `cf.clientAcceptEncoding`.
- */
-function clientAcceptEncoding(c: S2Context): string | undefined {
-  const original = c.req.raw.cf?.clientAcceptEncoding;
-  return typeof original === "string" ? original : c.req.header("accept-encoding");
-}
 
 /** `Last-Event-ID: s,c,b` restarts after s with the budgets reduced by what was already sent (S2-API §10.4). */
 export function resumeRequest(request: ReadRequest, resumed: SseProgress): ReadRequest {
@@ -96,12 +84,32 @@ function authorizeCommands(c: S2Context, input: AppendInput, basin: string, stre
   }
 }
 
+/**
+ * Starts an append session (S2S or WebSocket) on an authorized stream: the stream must exist, or be created now
+ * per `create_stream_on_append`, while an HTTP error can still answer (S2-API §12.1). Each input then gets the
+ * unary append's checks and authorization before the stream's append RPC.
+ */
+export async function openAppendSession(c: S2Context, basin: string, name: string): Promise<SessionAppend> {
+  const stub = streamStub(c.env, basin, name);
+  await withAutoCreate(c, basin, name, "append", () => stub.checkTail());
+  return async (input) => {
+    const checked = checkAppendInput(input);
+    if (!checked.ok) return checked;
+    authorizeCommands(c, checked.value, basin, name);
+    return stub.append(checked.value);
+  };
+}
+
 export const recordRoutes = new Hono<AppEnv>()
   .post("/:stream/records", async (c) => {
     const basin = unwrap(basinOf(c));
     const name = unwrap(streamParam(c));
     authorize(c, "append", { basin, stream: name });
-    refuseAppendSessions(c);
+    if (wantsS2s(c)) {
+      // No HTTP Content-Encoding in S2S: frames carry their own compression (S2-API §12.1).
+      const append = await openAppendSession(c, basin, name);
+      return s2sAppendResponse(c.req.raw.body, append, negotiateCompression(clientAcceptEncoding(c.req.raw)));
+    }
     const input = unwrap(checkAppendInput(unwrap(await appendInput(c))));
     authorizeCommands(c, input, basin, name);
     const stub = streamStub(c.env, basin, name);
@@ -119,7 +127,7 @@ export const recordRoutes = new Hono<AppEnv>()
     if (wantsS2s(c)) {
       // No unary caps: budgets span the session, as for SSE; frames are compressed per Accept-Encoding.
       const first = await withAutoCreate(c, basin, name, "read", () => stub.read(request));
-      return s2sReadResponse(target, first, request, negotiateCompression(clientAcceptEncoding(c)));
+      return s2sReadResponse(target, first, request, negotiateCompression(clientAcceptEncoding(c.req.raw)));
     }
     if (firstMediaType(c.req.header("accept")) === SSE_CONTENT_TYPE) {
       const lastEventId = c.req.header("last-event-id");

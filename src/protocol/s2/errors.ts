@@ -8,6 +8,7 @@ import type { MessageErrorCode, StreamError } from "../../domain/errors";
 export const S2_STATUS: Readonly<Record<MessageErrorCode, number>> = {
   access_token_not_found: 404,
   authn: 401,
+  bad_frame: 400,
   bad_header: 400,
   bad_json: 400,
   bad_path: 400,
@@ -22,7 +23,10 @@ export const S2_STATUS: Readonly<Record<MessageErrorCode, number>> = {
   resource_already_exists: 409,
   storage: 500,
   stream_deletion_pending: 409,
+  // Rendered as stream_deletion_pending (see renderS2Error); kept here so the table stays total.
+  stream_gone: 409,
   stream_not_found: 404,
+  too_large: 413,
   transaction_conflict: 409,
   unavailable: 503,
 };
@@ -42,7 +46,23 @@ export function renderS2Error(error: StreamError): S2ErrorResponse {
       return { status: 412, body: JSON.stringify({ fencing_token_mismatch: error.expectedToken }) };
     case "unwritten":
       return { status: 416, body: JSON.stringify({ tail: { seq_num: error.tail.seqNum, timestamp: error.tail.timestamp } }) };
+    // A soft-deleted Durable Streams stream is, to S2, a stream whose deletion is pending (its forks hold it).
+    case "stream_gone":
+      return coded(409, "stream_deletion_pending", error.message);
+    // Durable Streams state seen through S2. Closed streams refuse S2 appends too: 409, because the request is
+    // fine and the stream's state is what conflicts (422 `invalid` would tell the client to fix its request).
+    case "stream_closed":
+      return coded(409, "stream_closed", "stream is closed");
+    // The rest are Durable Streams append conditions; S2 appends never carry them, so this is for completeness.
+    case "content_type_mismatch":
+    case "producer_epoch_stale":
+    case "producer_seq_gap":
+    case "stream_seq_regression":
+      return coded(409, error.code, "append condition failed");
     default:
-      return { status: S2_STATUS[error.code], body: JSON.stringify({ code: error.code, message: error.message }) };
+      return coded(S2_STATUS[error.code], error.code, error.message);
   }
 }
+
+const coded = (status: number, code: string, message: string): S2ErrorResponse =>
+  ({ status, body: JSON.stringify({ code, message }) });

@@ -12,12 +12,16 @@ import { asArray, asObject, asString, asU64, BadJson, readJson } from "./json-fi
 export type RecordFormat = "raw" | "base64";
 
 /** Header value → format; lite's aliases included (S2-API §1.4). */
-export const RECORD_FORMATS: Readonly<Record<string, RecordFormat>> = {
+const RECORD_FORMATS: Readonly<Record<string, RecordFormat>> = {
   raw: "raw",
   json: "raw",
   base64: "base64",
   "json-binsafe": "base64",
 };
+
+/** The format an `s2-format` value names, or undefined (own keys only: not "constructor" and friends). */
+export const parseRecordFormat = (value: string): RecordFormat | undefined =>
+  Object.hasOwn(RECORD_FORMATS, value) ? RECORD_FORMATS[value] : undefined;
 
 /** Bad base64 is a semantic failure (422), unlike a malformed body (400). */
 class BadBase64 extends Error {}

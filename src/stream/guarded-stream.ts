@@ -1,0 +1,389 @@
+/**
+ * The Durable Streams rules of one stream, inside its StreamObject (DESIGN.md §4): creation with a content
+ * type, expiry and fork lineage; appends guarded by the closed flag, content type, idempotent producers and
+ * Stream-Seq, checked and committed with the records in one transactionSync; reads that touch a sliding TTL;
+ * soft delete while forks hold the stream; and expiry, enforced lazily on every access (a stream is gone the
+ * moment it expires) with an alarm that reclaims the storage later.
+ *
+ * The S2 paths of the object ask `checkReadable` / `checkAppendable` so an expired, deleted or closed stream
+ * looks the same through both protocols.
+ */
+import { EMPTY_STREAM_STATE, planAppends, type StreamState } from "../domain/append";
+import { retentionExpiresAtMs } from "../domain/config";
+import { streamError, type StreamError } from "../domain/errors";
+import {
+  defaultLifecycle, expiresAtMs, isExpired, matchesSpec, mediaType, newLifecycle, recordBodies,
+  type AppendPayload, type CreateSpec, type ForkRequest, type StreamLifecycle,
+} from "../domain/lifecycle";
+import { checkProducer, checkStreamSeq, sameClaim, type ProducerClaim, type ProducerState } from "../domain/producer";
+import type { ReadLimits, StreamPosition } from "../domain/types";
+import { basinStub, streamStub, type Env } from "../env";
+import { err, ok, type Result } from "../lib/result";
+import type { LifecycleStore } from "../storage/lifecycle-store";
+import type { StreamMeta, StreamStore } from "../storage/stream-store";
+import type { Followers } from "./followers";
+import { copyPrefix, forkIdOf } from "./stream-forks";
+import type { ReadOutcome, StreamInit } from "./stream-object";
+
+/** What the GuardedStream needs of the object it lives in. */
+export interface StreamHost {
+  readonly ctx: DurableObjectState;
+  readonly env: Env;
+  readonly store: StreamStore;
+  readonly followers: Followers;
+  meta(): StreamMeta | undefined;
+  setMeta(meta: StreamMeta): void;
+  /** One read batch from `seqNum` on (the engine's own read). */
+  readFrom(seqNum: number, limits: ReadLimits): ReadOutcome;
+  /** Removes every trace of the stream (StreamObject.destroy). */
+  destroy(): Promise<void>;
+}
+
+export interface GuardedCreate {
+  init: StreamInit;
+  spec: CreateSpec;
+  payload: AppendPayload;
+}
+
+export interface GuardedCreated {
+  created: boolean;
+  tail: StreamPosition;
+  contentType: string;
+  closed: boolean;
+}
+
+export interface GuardedAppend {
+  /** Null only for a close without a body, whose type is ignored (PROTOCOL.md §5.3). */
+  contentType: string | null;
+  payload: AppendPayload;
+  close: boolean;
+  producer: ProducerClaim | null;
+  streamSeq: string | null;
+}
+
+export interface GuardedAppendAck {
+  tail: StreamPosition;
+  closed: boolean;
+  /** The producer state to echo: the claim just accepted, or for a duplicate the highest accepted. */
+  producer: ProducerState | null;
+  /** Nothing was written: a producer retry of something already accepted. */
+  duplicate: boolean;
+}
+
+export interface GuardedReadRequest {
+  /** Null: the tail (`offset=now`). Beyond the tail reads as the tail. */
+  fromSeqNum: number | null;
+  /** Whether this read moves a sliding TTL (every read that reaches the stream does; HEAD does not). */
+  touch: boolean;
+}
+
+export interface StreamDescription {
+  tail: StreamPosition;
+  closed: boolean;
+  contentType: string;
+  ttlSecs: number | null;
+  expiresAtText: string | null;
+  incarnation: string;
+  /** When the stream expires if nothing touches it; null for never. */
+  expiresAtMs: number | null;
+}
+
+export interface GuardedRead extends StreamDescription {
+  outcome: ReadOutcome;
+  fromSeqNum: number;
+}
+
+type Presence =
+  | { kind: "absent" }
+  /** Expired and held by no fork: as good as absent; its storage is reclaimed by the alarm or a new create. */
+  | { kind: "expired" }
+  /** Deleted, or expired, while forks hold it. */
+  | { kind: "gone" }
+  | { kind: "live"; meta: StreamMeta; lifecycle: StreamLifecycle };
+
+const notFound = () => streamError("stream_not_found", "stream not found");
+const gone = () => streamError("stream_gone", "stream was deleted; its forks still hold its data");
+
+export class GuardedStream {
+  /** Mirror of stream_lifecycle; undefined for a stream never touched through Durable Streams. */
+  #lifecycle: StreamLifecycle | undefined;
+
+  constructor(private readonly host: StreamHost, private readonly lifecycles: LifecycleStore) {}
+
+  load(): void {
+    this.#lifecycle = this.lifecycles.load();
+  }
+
+  /** The stream was destroyed: nothing of it remains. */
+  forget(): void {
+    this.#lifecycle = undefined;
+  }
+
+  checkReadable(nowMs: number): Result<void, StreamError> {
+    const live = this.#live(nowMs);
+    return live.ok ? ok(undefined) : live;
+  }
+
+  checkAppendable(nowMs: number): Result<void, StreamError> {
+    const live = this.#live(nowMs);
+    if (!live.ok) return live;
+    return live.value.lifecycle.closed ? err({ code: "stream_closed", tail: live.value.meta.state.tail }) : ok(undefined);
+  }
+
+  /** A read or write reached the stream: the sliding window moves (inside the append's transaction, if any). */
+  touch(nowMs: number): void {
+    if (this.#lifecycle?.ttlSecs == null) return;
+    this.lifecycles.touch(nowMs);
+    this.#lifecycle = { ...this.#lifecycle, lastAccessMs: nowMs };
+  }
+
+  isClosed(): boolean {
+    return this.#lifecycle?.closed ?? false;
+  }
+
+  /** The lifecycle in force, for the fork side (stream-forks.ts). */
+  current(nowMs: number): Result<{ meta: StreamMeta; lifecycle: StreamLifecycle }, StreamError> {
+    return this.#live(nowMs);
+  }
+
+  /** Whether a create could take this stream's place: what the source of a fork asks about itself. */
+  presence(nowMs: number): Presence["kind"] {
+    return this.#presence(nowMs).kind;
+  }
+
+  async create(request: GuardedCreate): Promise<Result<GuardedCreated, StreamError>> {
+    const existing = await this.#existing(request.spec);
+    if (existing) return existing;
+    const fork = request.spec.fork;
+    if (fork) return this.host.ctx.blockConcurrencyWhile(() => this.#createFork(request, fork));
+    const nowMs = Date.now();
+    const created = this.#commitCreate(request, nowMs, newLifecycle(request.spec, nowMs, crypto.randomUUID()), EMPTY_STREAM_STATE);
+    if (created.ok) await this.#armExpiry();
+    return created;
+  }
+
+  append(request: GuardedAppend): Result<GuardedAppendAck, StreamError> {
+    const nowMs = Date.now();
+    const live = this.#live(nowMs);
+    if (!live.ok) return live;
+    const { meta, lifecycle } = live.value;
+    const { producer } = request;
+    const closeOnly = request.close && request.payload.bytes.length === 0;
+    // PROTOCOL.md §5.2 precedence: closed, then content type, then producer, then Stream-Seq, then the body.
+    if (lifecycle.closed) return this.#appendToClosed(request, meta, lifecycle, nowMs);
+    if (!closeOnly && request.contentType !== null && mediaType(request.contentType) !== mediaType(lifecycle.contentType)) {
+      return err({ code: "content_type_mismatch", expected: lifecycle.contentType });
+    }
+    let producerState: ProducerState | null = null;
+    if (producer) {
+      const verdict = checkProducer(this.lifecycles.producer(producer.id), producer);
+      if (!verdict.ok) return verdict;
+      if (verdict.value.kind === "duplicate") {
+        return ok({ tail: meta.state.tail, closed: false, producer: verdict.value.state, duplicate: true });
+      }
+      producerState = verdict.value.state;
+    }
+    const ordered = checkStreamSeq(lifecycle.lastStreamSeq, request.streamSeq);
+    if (!ordered.ok) return ordered;
+    const bodies = closeOnly ? ok([]) : recordBodies(request.payload, lifecycle.contentType, "reject");
+    if (!bodies.ok) return bodies;
+    const planned = planAppends(meta.state, bodies.value.map((body) => ({ headers: [], body })), meta.config, nowMs);
+    if (!planned.ok) return planned;
+
+    const next: StreamLifecycle = {
+      ...lifecycle, lastAccessMs: nowMs, closed: request.close, closedBy: request.close ? producer : null,
+      lastStreamSeq: request.streamSeq ?? lifecycle.lastStreamSeq,
+    };
+    const retentionMs = retentionExpiresAtMs(meta.config, nowMs);
+    this.host.ctx.storage.transactionSync(() => {
+      for (const batch of planned.value) this.host.store.appendBatch(batch.records, batch.state, retentionMs);
+      this.lifecycles.save(next);
+      if (producer && producerState) this.lifecycles.saveProducer(producer.id, producerState, nowMs);
+    });
+    this.#lifecycle = next;
+    const batches = planned.value;
+    if (batches.length > 0) meta.state = batches[batches.length - 1]!.state;
+    batches.forEach((batch, i) => this.host.followers.push(batch.records, meta.state.tail, request.close && i === batches.length - 1));
+    if (batches.length === 0 && request.close) this.host.followers.push([], meta.state.tail, true);
+    return ok({ tail: meta.state.tail, closed: next.closed, producer: producerState, duplicate: false });
+  }
+
+  read(request: GuardedReadRequest): Result<GuardedRead, StreamError> {
+    const nowMs = Date.now();
+    const live = this.#live(nowMs);
+    if (!live.ok) return live;
+    const tail = live.value.meta.state.tail.seqNum;
+    const fromSeqNum = request.fromSeqNum === null ? tail : Math.min(request.fromSeqNum, tail);
+    if (request.touch) this.touch(nowMs);
+    return ok({ ...this.#describe(live.value.meta), outcome: this.host.readFrom(fromSeqNum, {}), fromSeqNum });
+  }
+
+  describe(): Result<StreamDescription, StreamError> {
+    const live = this.#live(Date.now());
+    return live.ok ? ok(this.#describe(live.value.meta)) : live;
+  }
+
+  /** DELETE: soft while forks hold the stream (PROTOCOL.md §4.2), otherwise gone at once. */
+  async delete(): Promise<Result<void, StreamError>> {
+    const live = this.#live(Date.now());
+    if (!live.ok) return live;
+    if (this.lifecycles.forkRefCount() === 0) {
+      await this.#purge(live.value.meta);
+      return ok(undefined);
+    }
+    const next = { ...live.value.lifecycle, softDeleted: true };
+    this.lifecycles.save(next);
+    this.#lifecycle = next;
+    this.host.followers.closeAll();
+    return ok(undefined);
+  }
+
+  /** Before the object is emptied: a fork lets go of its source, which may then be reclaimed in turn. */
+  async releaseSource(): Promise<void> {
+    const meta = this.host.meta();
+    const origin = this.#lifecycle?.fork;
+    if (!meta || !origin) return;
+    await streamStub(this.host.env, meta.basin, origin.source).releaseFork(forkIdOf(meta.stream, this.#lifecycle!.incarnation));
+  }
+
+  /** Expiry and soft delete end here once no fork holds the stream; a live stream re-arms for its expiry. */
+  async alarm(): Promise<void> {
+    const meta = this.host.meta();
+    const lifecycle = this.#lifecycle;
+    if (!meta || !lifecycle) return;
+    if (!lifecycle.softDeleted && !isExpired(lifecycle, Date.now())) return this.#armExpiry();
+    if (this.lifecycles.forkRefCount() === 0) await this.#purge(meta);
+  }
+
+  /** A fork let go: a stream that is only kept for its forks goes once the last one does. */
+  async onForkReleased(): Promise<void> {
+    const lifecycle = this.#lifecycle;
+    if (!lifecycle || this.lifecycles.forkRefCount() > 0) return;
+    if (lifecycle.softDeleted || isExpired(lifecycle, Date.now())) await this.host.ctx.storage.setAlarm(Date.now());
+  }
+
+  #presence(nowMs: number): Presence {
+    const meta = this.host.meta();
+    if (!meta) return { kind: "absent" };
+    const lifecycle = this.#lifecycle ?? defaultLifecycle(meta.createdAtMs);
+    if (lifecycle.softDeleted) return { kind: "gone" };
+    if (isExpired(lifecycle, nowMs)) return this.lifecycles.forkRefCount() > 0 ? { kind: "gone" } : { kind: "expired" };
+    return { kind: "live", meta, lifecycle };
+  }
+
+  #live(nowMs: number): Result<{ meta: StreamMeta; lifecycle: StreamLifecycle }, StreamError> {
+    const presence = this.#presence(nowMs);
+    if (presence.kind === "live") return ok(presence);
+    return err(presence.kind === "gone" ? gone() : notFound());
+  }
+
+  #describe(meta: StreamMeta): StreamDescription {
+    const lifecycle = this.#lifecycle ?? defaultLifecycle(meta.createdAtMs);
+    return {
+      tail: meta.state.tail, closed: lifecycle.closed, contentType: lifecycle.contentType, ttlSecs: lifecycle.ttlSecs,
+      expiresAtText: lifecycle.expiresAt?.text ?? null, incarnation: lifecycle.incarnation, expiresAtMs: expiresAtMs(lifecycle),
+    };
+  }
+
+  /** Answers a create for a name that is taken; undefined when the name is free (an expired stream is wiped). */
+  async #existing(spec: CreateSpec): Promise<Result<GuardedCreated, StreamError> | undefined> {
+    for (;;) {
+      const presence = this.#presence(Date.now());
+      switch (presence.kind) {
+        case "absent":
+          return undefined;
+        case "expired":
+          await this.host.destroy();
+          continue;
+        case "gone":
+          return err(streamError("stream_deletion_pending", "a deleted stream still held by forks has this name"));
+        case "live": {
+          const { meta, lifecycle } = presence;
+          if (!matchesSpec(lifecycle, spec)) return err(streamError("resource_already_exists", "stream exists with a different configuration"));
+          return ok({ created: false, tail: meta.state.tail, contentType: lifecycle.contentType, closed: lifecycle.closed });
+        }
+      }
+    }
+  }
+
+  async #createFork(request: GuardedCreate, fork: ForkRequest): Promise<Result<GuardedCreated, StreamError>> {
+    // Everything else waits while the prefix is copied, so no request sees the fork half made.
+    const existing = await this.#existing(request.spec);
+    if (existing) return existing;
+    const nowMs = Date.now();
+    const incarnation = crypto.randomUUID();
+    const { basin, stream } = request.init;
+    const source = streamStub(this.host.env, basin, fork.source);
+    const forkId = forkIdOf(stream, incarnation);
+    const grant = await source.acquireFork(forkId, { seqNum: fork.seqNum, within: fork.within, contentType: request.spec.contentType });
+    if (!grant.ok) return grant;
+    let created: Result<GuardedCreated, StreamError>;
+    try {
+      const retentionMs = retentionExpiresAtMs(request.init.config, nowMs);
+      const prefix = await copyPrefix(this.host.store, source, forkId, grant.value, retentionMs);
+      created = prefix.ok
+        ? this.#commitCreate(request, nowMs, newLifecycle(request.spec, nowMs, incarnation, grant.value.inherited,
+          { ...fork, resolvedSeqNum: grant.value.resolvedSeqNum }), prefix.value)
+        : prefix;
+    } catch (error) {
+      await source.releaseFork(forkId);
+      throw error;
+    }
+    if (!created.ok) {
+      this.host.store.clearRecords();
+      await source.releaseFork(forkId);
+      return created;
+    }
+    await this.#armExpiry();
+    return created;
+  }
+
+  /** The new stream's meta, lifecycle and initial records, in one transaction on top of any copied prefix. */
+  #commitCreate(request: GuardedCreate, nowMs: number, lifecycle: StreamLifecycle, state: StreamState): Result<GuardedCreated, StreamError> {
+    const bodies = recordBodies(request.payload, lifecycle.contentType, "allow");
+    if (!bodies.ok) return bodies;
+    const meta: StreamMeta = { ...request.init, state };
+    const planned = planAppends(state, bodies.value.map((body) => ({ headers: [], body })), meta.config, nowMs);
+    if (!planned.ok) return planned;
+    const retentionMs = retentionExpiresAtMs(meta.config, nowMs);
+    this.host.ctx.storage.transactionSync(() => {
+      if (request.spec.fork === null) this.host.store.clearRecords();
+      this.host.store.createMeta(meta);
+      for (const batch of planned.value) this.host.store.appendBatch(batch.records, batch.state, retentionMs);
+      this.lifecycles.save(lifecycle);
+    });
+    const batches = planned.value;
+    if (batches.length > 0) meta.state = batches[batches.length - 1]!.state;
+    this.host.setMeta(meta);
+    this.#lifecycle = lifecycle;
+    return ok({ created: true, tail: meta.state.tail, contentType: lifecycle.contentType, closed: lifecycle.closed });
+  }
+
+  /** A closed stream takes nothing, but answers the retry of the append that closed it as a duplicate. */
+  #appendToClosed(request: GuardedAppend, meta: StreamMeta, lifecycle: StreamLifecycle, nowMs: number): Result<GuardedAppendAck, StreamError> {
+    const { producer } = request;
+    const tail = meta.state.tail;
+    if (producer && lifecycle.closedBy && sameClaim(producer, lifecycle.closedBy)) {
+      return ok({ tail, closed: true, producer: { epoch: producer.epoch, lastSeq: producer.seq }, duplicate: true });
+    }
+    if (request.close && request.payload.bytes.length === 0 && !producer) {
+      // Closing again is idempotent, and still a write for the sliding TTL (PROTOCOL.md §5.3).
+      this.touch(nowMs);
+      return ok({ tail, closed: true, producer: null, duplicate: false });
+    }
+    return err({ code: "stream_closed", tail });
+  }
+
+  async #purge(meta: StreamMeta): Promise<void> {
+    // Through the basin, as an S2 delete goes, so the stream also leaves its listing; the basin then empties
+    // this object (destroy). A stream the registry never knew is emptied directly.
+    const deleted = await basinStub(this.host.env, meta.basin).deleteStream(meta.basin, meta.stream);
+    if (!deleted.ok || this.host.meta()) await this.host.destroy();
+  }
+
+  async #armExpiry(): Promise<void> {
+    const lifecycle = this.#lifecycle;
+    const at = lifecycle ? expiresAtMs(lifecycle) : null;
+    if (at !== null) await this.host.ctx.storage.setAlarm(at);
+  }
+}
