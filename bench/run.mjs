@@ -21,6 +21,7 @@ const USAGE = `usage: npm run bench -- [options]
   --quick               small sizes, short durations (well under 2 minutes)
   --scenario <name>     run only this scenario (repeatable, or comma-separated)
   --readers <n>         SSE readers for sse-fanout / writer-with-idle-readers (default 1000, quick 200)
+  --set <s>.<k>=<v>     override a scenario parameter, e.g. --set sse-fanout.rate=10 (value parsed as JSON)
   --out <file>          JSON results path (default bench/results/latest.json)
   --verbose             echo wrangler's output
   --server-log-level <l> wrangler --log-level (default warn; e.g. info, debug)
@@ -28,7 +29,7 @@ const USAGE = `usage: npm run bench -- [options]
 scenarios: ${scenarios.map((s) => s.name).join(", ")}`;
 
 function parseArgs(argv) {
-  const opts = { quick: false, only: [], readers: undefined, out: join(BENCH, "results/latest.json"), verbose: false };
+  const opts = { quick: false, only: [], overrides: {}, readers: undefined, out: join(BENCH, "results/latest.json"), verbose: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -42,14 +43,29 @@ function parseArgs(argv) {
       opts.readers = Number(value());
       if (!Number.isInteger(opts.readers) || opts.readers < 1 || opts.readers > 10_000) throw new Error("--readers must be 1..10000");
     } else if (a === "--out") opts.out = resolve(value());
-    else if (a === "--verbose") opts.verbose = true;
+    else if (a === "--set") {
+      const m = /^([a-z0-9-]+)\.([A-Za-z0-9_]+)=(.*)$/.exec(value());
+      if (!m) throw new Error("--set wants <scenario>.<param>=<value>");
+      let v;
+      try { v = JSON.parse(m[3]); } catch { v = m[3]; }
+      (opts.overrides[m[1]] ??= {})[m[2]] = v;
+    } else if (a === "--verbose") opts.verbose = true;
     else if (a === "--server-log-level") opts.serverLogLevel = value();
     else if (a === "--list") opts.list = true;
     else if (a === "--help" || a === "-h") opts.help = true;
     else throw new Error(`unknown option ${a}`);
   }
-  for (const name of opts.only) {
+  for (const name of [...opts.only, ...Object.keys(opts.overrides)]) {
     if (!scenarios.some((s) => s.name === name)) throw new Error(`unknown scenario ${name}`);
+  }
+  for (const [name, set] of Object.entries(opts.overrides)) {
+    const known = scenarios.find((s) => s.name === name).params({ quick: opts.quick, readers: opts.readers });
+    for (const [key, v] of Object.entries(set)) {
+      if (!(key in known)) throw new Error(`${name} has no parameter ${key} (has: ${Object.keys(known).join(", ")})`);
+      const want = Array.isArray(known[key]) ? "array" : typeof known[key];
+      const got = Array.isArray(v) ? "array" : typeof v;
+      if (want !== got) throw new Error(`${name}.${key} must be a ${want} (JSON), got ${JSON.stringify(v)}`);
+    }
   }
   return opts;
 }
@@ -107,6 +123,38 @@ function machineInfo() {
 
 const MB = 1024 * 1024;
 
+/** Error lines the server printed since `before`: total and per distinct message (digits folded to N). */
+function errorDelta(before, now) {
+  const messages = {};
+  for (const [k, v] of now.messages) {
+    const d = v - (before.messages.get(k) ?? 0);
+    if (d > 0) messages[k] = d;
+  }
+  return { count: now.count - before.count, messages };
+}
+
+/**
+ * Waits until the server is quiet (its process group used < `threshold` of one core over `windowMs`), at most
+ * `maxMs`, so one scenario's leftovers (sessions being torn down, logs being flushed) do not load the next.
+ * Returns { seconds, cpuSeconds, quiet }.
+ */
+async function settle(server, { threshold = 0.1, windowMs = 500, maxMs = 30_000 } = {}) {
+  const t0 = performance.now();
+  const first = processGroupStats(server.pid, server.port);
+  if (!first) return undefined;
+  let prev = first;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, windowMs));
+    const now = processGroupStats(server.pid, server.port);
+    const busy = (now.cpuSec - prev.cpuSec) / (windowMs / 1000);
+    prev = now;
+    const elapsed = performance.now() - t0;
+    if (busy < threshold || elapsed >= maxMs) {
+      return { seconds: round(elapsed / 1000, 2), cpuSeconds: round(now.cpuSec - first.cpuSec, 2), quiet: busy < threshold };
+    }
+  }
+}
+
 /** CPU seconds spent between two snapshots, summed per process role (pids present in both, or new ones). */
 function cpuByRole(s0, s1) {
   const before = new Map(s0.processes.map((p) => [p.pid, p.cpuSec]));
@@ -132,7 +180,7 @@ function table(results) {
       const notes = [];
       if (r.extra?.saturated) notes.push(`saturated: ${fmt(r.recordsPerSec, 0)} of ${r.extra.targetRate}/s`);
       if (r.extra?.readersCompleted !== undefined) notes.push(`${r.extra.readersCompleted}/${r.extra.readers} readers complete`);
-      if (r.extra?.ratioVsNoReaders !== undefined) notes.push(`ratio ${r.extra.ratioVsNoReaders}`);
+      if (r.extra?.ratioVsNoReaders !== undefined) notes.push(`ratio vs mean of 0-reader runs ${r.extra.ratioVsNoReaders} (baselines differ by ${fmt(r.extra.baselineSpread * 100, 0)}%)`);
       if (r.extra?.ackLatency) notes.push(`ack p50 ${fmt(r.extra.ackLatency.p50)} p99 ${fmt(r.extra.ackLatency.p99)}`);
       lines.push([
         s.name, r.label, fmt(r.recordsPerSec, 0), fmt(r.mibPerSec, 2), r.latencyKind,
@@ -168,7 +216,7 @@ async function main() {
   const run = {
     schema: 1,
     mode,
-    options: { quick: opts.quick, scenarios: selected.map((s) => s.name), readers: opts.readers },
+    options: { quick: opts.quick, scenarios: selected.map((s) => s.name), readers: opts.readers, overrides: opts.overrides },
     startedAt: new Date().toISOString(),
     machine: machineInfo(),
     loadAverageBefore: os.loadavg(),
@@ -212,7 +260,7 @@ async function main() {
 
     for (const scenario of selected) {
       if (abort.signal.aborted) break;
-      const params = scenario.params({ quick: opts.quick, readers: opts.readers });
+      const params = { ...scenario.params({ quick: opts.quick, readers: opts.readers }), ...opts.overrides[scenario.name] };
       const limitSec = opts.quick ? 90 : 300;
       log(`${scenario.name}: ${JSON.stringify(params)}`);
       const scenarioAbort = new AbortController();
@@ -232,7 +280,10 @@ async function main() {
           return name;
         },
       };
+      const settled = await settle(server);
+      if (settled && (settled.seconds > 1 || !settled.quiet)) log(`server settled in ${settled.seconds}s (${settled.cpuSeconds} CPU s)${settled.quiet ? "" : " — still busy, continuing anyway"}`);
       sampler.reset();
+      const errorsBefore = { count: server.errors.count, messages: new Map(server.errors.messages) };
       const s0 = processGroupStats(server.pid, server.port);
       const c0 = process.cpuUsage();
       const w0 = performance.now();
@@ -272,6 +323,8 @@ async function main() {
           cpuSecondsByRole: cpuByRole(s0, s1),
         } : undefined,
         client: { cpuSeconds: round((c1.user + c1.system) / 1e6, 2) },
+        serverErrorLines: errorDelta(errorsBefore, server.errors),
+        settleBefore: settled,
         rows: result.rows ?? [],
         figures: result.figures ?? {},
       };
@@ -323,6 +376,10 @@ async function main() {
     const srv = s.server ? `server CPU ${fmt(s.server.cpuSeconds, 2)}s (${fmt(s.server.cpuUtilization * 100, 0)}% of one core: ${roles}), peak RSS ${fmt(s.server.peakRssBytes / MB, 0)} MiB` : "";
     console.log(`${s.name}: ${s.valid ? "valid" : "INVALID"} in ${fmt(s.wallSeconds)}s; ${srv}; client CPU ${fmt(s.client.cpuSeconds, 2)}s`);
     if (!s.valid) for (const r of s.reasons) console.log(`  INVALID: ${r}`);
+    if (s.serverErrorLines?.count > 0) {
+      console.log(`  server printed ${s.serverErrorLines.count} error lines:`);
+      for (const [msg, n] of Object.entries(s.serverErrorLines.messages).sort((a, b) => b[1] - a[1]).slice(0, 5)) console.log(`    ${n}x ${msg}`);
+    }
     if (s.figures?.throughputRatio !== undefined) console.log(`  throughput ratio with idle readers / without: ${s.figures.throughputRatio}`);
   }
   if (run.error && run.serverOutputTail) console.log(`\n--- server output (tail) ---\n${run.serverOutputTail}`);

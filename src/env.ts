@@ -16,6 +16,10 @@ export interface Env {
   ROOT_TOKEN?: string;
   /** Operator grant for requests without a token: `none` (default), `read` or `all` (local development). */
   ANONYMOUS_ACCESS?: string;
+  /** The basin whose streams Durable Streams serves under `/v1/stream/` (created on first use). */
+  DS_BASIN?: string;
+  /** How long a Durable Streams long-poll waits for data before answering 204, in ms (default 20000). */
+  DS_LONG_POLL_TIMEOUT_MS?: string;
 }
 
 /**

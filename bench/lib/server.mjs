@@ -91,9 +91,23 @@ export async function startServer({ root, logLevel = "warn", timeoutMs = 90_000,
     detached: true,
   });
   let output = "";
+  // Error lines wrangler prints (console.error in the worker, uncaught exceptions, workerd errors), counted
+  // with their distinct messages so a run can report what the server complained about.
+  const errors = { count: 0, messages: new Map() };
+  let partial = "";
   const keep = (chunk) => {
-    output = (output + chunk.toString()).slice(-50_000);
+    const text = chunk.toString();
+    output = (output + text).slice(-50_000);
     if (verbose) process.stderr.write(chunk);
+    const lines = (partial + text).split("\n");
+    partial = lines.pop();
+    for (const raw of lines) {
+      const line = raw.replace(/\x1b\[[0-9;]*m/g, "");
+      if (!/\[ERROR\]|^\s*✘|uncaught|exception =/i.test(line)) continue;
+      errors.count += 1;
+      const key = line.replace(/^.*?\[ERROR\]\s*/, "").replace(/\d+/g, "N").trim().slice(0, 200);
+      if (errors.messages.size < 50 || errors.messages.has(key)) errors.messages.set(key, (errors.messages.get(key) ?? 0) + 1);
+    }
   };
   child.stdout.on("data", keep);
   child.stderr.on("data", keep);
@@ -106,6 +120,7 @@ export async function startServer({ root, logLevel = "warn", timeoutMs = 90_000,
     try { process.kill(-child.pid, sig); } catch { /* already gone */ }
   };
   let stopping;
+  let stopped = false;
   const stop = () => {
     stopping ??= (async () => {
       if (child.pid !== undefined && alive()) {
@@ -117,17 +132,19 @@ export async function startServer({ root, logLevel = "warn", timeoutMs = 90_000,
       // workerd may outlive wrangler briefly; make sure nothing of the group is left.
       if (child.pid !== undefined) signalGroup("SIGKILL");
       await rm(workDir, { recursive: true, force: true });
+      stopped = true;
     })();
     return stopping;
   };
   /** Last resort from a synchronous 'exit' handler. */
   const stopSync = () => {
+    if (stopped) return;
     if (child.pid !== undefined) signalGroup("SIGKILL");
     try { rmSync(workDir, { recursive: true, force: true }); } catch { /* best effort */ }
   };
 
   const baseUrl = `http://127.0.0.1:${port}`;
-  const server = { baseUrl, port, pid: child.pid, workDir, sourceSha256, stop, stopSync, output: () => output, alive };
+  const server = { baseUrl, port, pid: child.pid, workDir, sourceSha256, errors, stop, stopSync, output: () => output, alive };
   try {
     const deadline = Date.now() + timeoutMs;
     let last = "no response";

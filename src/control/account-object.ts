@@ -7,7 +7,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { canonicalJson, patchBasinConfig, type BasinConfig, type BasinConfigPatch } from "../domain/config";
-import type { TokenClaims } from "../domain/access";
+import { checkEnsure, type EnsurePermission, type TokenClaims } from "../domain/access";
 import { streamError, type StreamError } from "../domain/errors";
 import type { BasinInfo, ListPage, ListQuery, ProvisionResult } from "../domain/resources";
 import { basinStub, type Env } from "../env";
@@ -57,6 +57,8 @@ export class AccountObject extends DurableObject<Env> {
   }
 
   registerToken(claims: TokenClaims): Result<void, StreamError> {
+    // An expired token's id is free again: the old token can never verify, whatever its row says.
+    this.ctx.storage.sql.exec("DELETE FROM access_tokens WHERE name = ? AND expires_at_ms <= ?", claims.id, Date.now());
     const exists = this.ctx.storage.sql.exec("SELECT 1 FROM access_tokens WHERE name = ?", claims.id).toArray().length > 0;
     if (exists) return err(streamError("resource_already_exists", "access token id already exists"));
     this.ctx.storage.sql.exec(
@@ -74,9 +76,10 @@ export class AccountObject extends DurableObject<Env> {
   }
 
   revokeToken(id: string): Result<void, StreamError> {
-    const row = this.ctx.storage.sql.exec<{ revoked_at_ms: number | null }>(
-      "SELECT revoked_at_ms FROM access_tokens WHERE name = ?", id).toArray()[0];
-    if (!row || row.revoked_at_ms !== null) return err(streamError("access_token_not_found", "access token not found"));
+    const row = this.ctx.storage.sql.exec<{ revoked_at_ms: number | null; expires_at_ms: number | null }>(
+      "SELECT revoked_at_ms, expires_at_ms FROM access_tokens WHERE name = ?", id).toArray()[0];
+    const live = row && row.revoked_at_ms === null && (row.expires_at_ms === null || row.expires_at_ms > Date.now());
+    if (!live) return err(streamError("access_token_not_found", "access token not found"));
     this.ctx.storage.sql.exec("UPDATE access_tokens SET revoked_at_ms = ? WHERE name = ?", Date.now(), id);
     return ok(undefined);
   }
@@ -114,12 +117,17 @@ export class AccountObject extends DurableObject<Env> {
   }
 
   /** PUT: converge the config; the location of an existing basin never changes. */
-  ensureBasin(create: BasinCreate): Result<{ basin: Basin; result: ProvisionResult }, StreamError> {
+  ensureBasin(create: BasinCreate, permission: EnsurePermission): Result<{ basin: Basin; result: ProvisionResult }, StreamError> {
     const row = this.#row(create.name);
-    if (!row) return ok({ basin: this.#insert(create), result: "created" });
+    if (!row) {
+      const allowed = checkEnsure(permission, "create");
+      return allowed.ok ? ok({ basin: this.#insert(create), result: "created" }) : allowed;
+    }
     if (row.deleted_at_ms !== null) return err(deletionPending());
     const config = canonicalJson(create.config);
     if (config === canonicalJson(JSON.parse(row.config))) return ok({ basin: toBasin(row), result: "noop" });
+    const allowed = checkEnsure(permission, "reconfigure");
+    if (!allowed.ok) return allowed;
     this.ctx.storage.sql.exec("UPDATE basins SET config = ? WHERE name = ?", config, create.name);
     return ok({ basin: toBasin({ ...row, config }), result: "updated" });
   }

@@ -9,13 +9,14 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import {
-  checkStreamConfigSpec, patchStreamConfig, resolveStreamConfig,
+  checkStreamConfigSpec, patchStreamConfig, resolveStreamConfig, sameStreamConfig,
   type StreamConfig, type StreamConfigSpec,
 } from "../domain/config";
 import { streamError, type StreamError } from "../domain/errors";
 import type { ListPage, ListQuery, ProvisionResult, StreamInfo } from "../domain/resources";
 import { accountStub, streamStub, type Env } from "../env";
 import { err, ok, type Result } from "../lib/result";
+import { checkEnsure, type EnsurePermission } from "../domain/access";
 import { listRegistry, migrateRegistry } from "../storage/registry";
 import type { Basin } from "./account-object";
 import { locationHint } from "./location-hint";
@@ -69,7 +70,7 @@ export class BasinObject extends DurableObject<Env> {
   }
 
   /** PUT (S2-API §13.3): the stream's config becomes the requested one resolved against the basin defaults. */
-  async ensureStream(basin: string, name: string, spec: StreamConfigSpec):
+  async ensureStream(basin: string, name: string, spec: StreamConfigSpec, permission: EnsurePermission):
     Promise<Result<{ info: StreamInfo; result: ProvisionResult }, StreamError>> {
     const checked = checkStreamConfigSpec(spec);
     if (!checked.ok) return checked;
@@ -77,9 +78,18 @@ export class BasinObject extends DurableObject<Env> {
     if (!owner.ok) return owner;
     const config = resolveStreamConfig(spec, owner.value.config.defaultStreamConfig);
     const row = this.#row(name);
-    if (!row) return this.#create(owner.value, name, config, null);
+    if (!row) {
+      const allowed = checkEnsure(permission, "create");
+      return allowed.ok ? this.#create(owner.value, name, config, null) : allowed;
+    }
     if (row.deleted_at_ms !== null) return err(deletionPending());
-    const set = await streamStub(this.env, basin, name).setConfig(config);
+    const stream = streamStub(this.env, basin, name);
+    const current = await stream.getConfig();
+    if (!current.ok) return current;
+    if (sameStreamConfig(current.value, config)) return ok({ info: toInfo(row), result: "noop" });
+    const allowed = checkEnsure(permission, "reconfigure");
+    if (!allowed.ok) return allowed;
+    const set = await stream.setConfig(config);
     if (!set.ok) return set;
     return ok({ info: toInfo(row), result: set.value.changed ? "updated" : "noop" });
   }
@@ -115,6 +125,18 @@ export class BasinObject extends DurableObject<Env> {
     if (!allowed) return err(notFound());
     const created = await this.#create(owner.value, name, resolveStreamConfig({}, config.defaultStreamConfig), null);
     return created.ok ? ok(undefined) : created;
+  }
+
+  /**
+   * Lists a stream that its own object created: Durable Streams creates streams there, where "created" and
+   * "already exists" are decided atomically with the stream's other state. Idempotent; a row whose deletion
+   * is pending is left alone.
+   */
+  adoptStream(name: string, createdAtMs: number): void {
+    this.ctx.storage.sql.exec(
+      "INSERT OR IGNORE INTO streams (name, created_at_ms, deleted_at_ms, create_fingerprint) VALUES (?, ?, NULL, NULL)",
+      name, createdAtMs,
+    );
   }
 
   async deleteStream(basin: string, name: string): Promise<Result<void, StreamError>> {

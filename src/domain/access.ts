@@ -5,6 +5,7 @@
 import { utf8 } from "../lib/bytes";
 import { err, ok, type Result } from "../lib/result";
 import { invalid, streamError, type StreamError } from "./errors";
+import { checkBasinName, checkBasinPrefix, checkStreamName, checkStreamPrefix } from "./names";
 
 /** Access token ids (S2-API §3). */
 export const ACCESS_TOKEN_ID_BYTES_MAX = 96;
@@ -105,9 +106,12 @@ export const ROOT_SCOPE: Readonly<AccessScope> = {
   ops: [...OPERATIONS],
 };
 
-/** Read-only operations: what an operator's anonymous-read grant allows. */
+/**
+ * What an operator's anonymous-read grant allows: the read operations, except listing access tokens, whose
+ * ids and scopes are nobody's business without a token.
+ */
 export const READ_OPERATIONS: ReadonlySet<Operation> = new Set(
-  (Object.keys(GROUP_OPS) as OpGroupLevel[]).flatMap((level) => GROUP_OPS[level].read),
+  (Object.keys(GROUP_OPS) as OpGroupLevel[]).flatMap((level) => GROUP_OPS[level].read).filter((op) => op !== "list-access-tokens"),
 );
 
 /** What an issued token carries, signed, so the edge can check it without asking anyone. */
@@ -133,12 +137,29 @@ export interface IssueRequest {
   expiresAtMs: number | null;
 }
 
+export function checkAccessTokenId(id: string): string | undefined {
+  const bytes = utf8(id).length;
+  return bytes < 1 || bytes > ACCESS_TOKEN_ID_BYTES_MAX || id === "." || id === ".."
+    ? "access token id must be 1-96 bytes and not `.` or `..`"
+    : undefined;
+}
+
+/** Names in a scope follow the rules of what they name, so a scope can never be bigger than it looks. */
+function checkScopeNames(scope: AccessScope): string | undefined {
+  const check = (set: ResourceSet, exact: (name: string) => string | undefined, prefix: (p: string) => string | undefined) =>
+    set.kind === "exact" && set.name !== "" ? exact(set.name) : set.kind === "prefix" ? prefix(set.prefix) : undefined;
+  const idPrefix = (p: string) => (utf8(p).length <= ACCESS_TOKEN_ID_BYTES_MAX ? undefined : "access token prefix must be at most 96 bytes");
+  const problem =
+    check(scope.basins, checkBasinName, checkBasinPrefix) ??
+    check(scope.streams, checkStreamName, checkStreamPrefix) ??
+    check(scope.accessTokens, checkAccessTokenId, idPrefix);
+  return problem && `scope: ${problem}`;
+}
+
 /** The claims of a token `issuer` may issue, or why not (S2-API §6.2). */
 export function checkIssue(issuer: Principal, request: IssueRequest, nowMs: number): Result<TokenClaims, StreamError> {
-  const idBytes = utf8(request.id).length;
-  if (idBytes < 1 || idBytes > ACCESS_TOKEN_ID_BYTES_MAX || request.id === "." || request.id === "..") {
-    return err(invalid("access token id must be 1-96 bytes and not `.` or `..`"));
-  }
+  const problem = checkAccessTokenId(request.id) ?? checkScopeNames(request.scope);
+  if (problem) return err(invalid(problem));
   if (effectiveOps(request.scope).size === 0) return err(invalid("Access token permissions cannot be empty"));
   if (request.autoPrefixStreams && request.scope.streams.kind !== "prefix") {
     return err(invalid("Auto prefixing is only allowed for streams with prefix matching"));
@@ -154,4 +175,17 @@ export function checkIssue(issuer: Principal, request: IssueRequest, nowMs: numb
     return err(streamError("permission_denied", "a token cannot issue a token that outlives it"));
   }
   return ok({ ...request, expiresAtMs: request.expiresAtMs ?? claims.expiresAtMs });
+}
+
+/**
+ * PUT (ensure) creates or converges, so the operation it needs depends on what exists: `create-*` to create,
+ * `reconfigure-*` to change (S2-API §6.2). The edge says which the caller holds; the owner decides.
+ */
+export interface EnsurePermission {
+  create: boolean;
+  reconfigure: boolean;
+}
+
+export function checkEnsure(permission: EnsurePermission, action: "create" | "reconfigure"): Result<void, StreamError> {
+  return permission[action] ? ok(undefined) : err(streamError("permission_denied", `this token may not ${action} here`));
 }

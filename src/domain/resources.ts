@@ -1,4 +1,5 @@
 /** Basins and streams as the control plane lists them (S2-API §4, §5). */
+import type { ResourceSet } from "./access";
 
 export interface BasinInfo {
   name: string;
@@ -21,6 +22,11 @@ export interface ListQuery {
   startAfter: string;
   /** 1..LIST_LIMIT_MAX, already clamped. */
   limit: number;
+  /**
+   * Only names in this set: a caller's token scope. Applied by the registry before the page is cut, so a
+   * page is full and `has_more` is exact whatever the scope hides.
+   */
+  within?: ResourceSet;
 }
 
 export interface ListPage<T> {

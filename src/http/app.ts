@@ -1,5 +1,6 @@
 /**
- * The Worker's HTTP surface: `/health` (open), and the S2 v1 API under `/v1` (every route authenticated).
+ * The Worker's HTTP surface: `/health` (open), the S2 v1 API under `/v1` and the Durable Streams protocol
+ * under `/v1/stream/` (every route authenticated, except Durable Streams' CORS preflights).
  * Every handler failure ends here:
  * expected ones (Rejection) render through the S2 error table, anything else is a bug or an infrastructure
  * failure, logged and answered `500 other` (which does not promise the call had no effect).
@@ -8,7 +9,10 @@ import { Hono } from "hono";
 import { streamError } from "../domain/errors";
 import { authenticate } from "./auth/authenticate";
 import type { AppEnv } from "./context";
+import { compressResponses } from "./compression";
 import { accessTokenRoutes } from "./s2/access-tokens";
+import { appendWebSocketRoutes } from "./s2/append-websocket";
+import { dsRoutes, preflight } from "./ds/routes";
 import { basinRoutes } from "./s2/basins";
 import { readWebSocketRoutes } from "./s2/read-websocket";
 import { recordRoutes } from "./s2/records";
@@ -21,12 +25,17 @@ export function createApp() {
   const app = new Hono<AppEnv>();
   app.get("/health", health);
   app.get("/ping", health);
+  // Browsers send CORS preflights without credentials, so they are answered before authentication.
+  app.options("/v1/stream/*", preflight);
+  app.use("/v1/*", compressResponses); // unary JSON/protobuf bodies per Accept-Encoding (S2-API §1.6)
   app.use("/v1/*", authenticate(s2ErrorResponse));
   app.route("/v1/access-tokens", accessTokenRoutes);
   app.route("/v1/basins", basinRoutes);
   app.route("/v1/streams", streamRoutes);
+  app.route("/v1/streams", appendWebSocketRoutes); // `…/records/append`: append sessions over a WebSocket
   app.route("/v1/streams", readWebSocketRoutes); // before recordRoutes: takes only `Upgrade: websocket` reads
   app.route("/v1/streams", recordRoutes);
+  app.route("/v1/stream", dsRoutes);
   for (const path of ["/v1/access-tokens", "/v1/access-tokens/:id", "/v1/basins", "/v1/basins/:basin", "/v1/streams", "/v1/streams/:stream", "/v1/streams/:stream/records", "/v1/streams/:stream/records/tail"]) {
     // Known paths, other methods: 405 with an empty body, as s2-lite's router answers (S2-API §1.1).
     app.all(path, () => new Response(null, { status: 405 }));

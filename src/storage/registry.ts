@@ -30,16 +30,23 @@ export function migrateRegistry(sql: SqlStorage, table: RegistryTable): void {
   sql.exec(DDL[table]);
 }
 
-/** `where` narrows the rows further (a fixed SQL condition of the caller's, never user input). */
+/**
+ * `where` narrows the rows further (a fixed SQL condition of the caller's, never user input); `within`
+ * (a scope) narrows them in SQL too, so the page limit and `has_more` count only names the caller may see.
+ */
 export function listRegistry<Row extends Record<string, SqlStorageValue>>(
   sql: SqlStorage,
   table: RegistryTable,
   query: ListQuery,
   where = "1",
 ): ListPage<Row> {
+  const within = query.within ?? { kind: "prefix", prefix: "" };
+  if (within.kind === "none" || (within.kind === "exact" && within.name === "")) return { items: [], hasMore: false };
+  const scope = within.kind === "exact" ? "name = ?4" : "substr(name, 1, length(?4)) = ?4";
   const rows = sql.exec<Row>(
-    `SELECT * FROM ${table} WHERE substr(name, 1, length(?1)) = ?1 AND name > ?2 AND (${where}) ORDER BY name LIMIT ?3`,
-    query.prefix, query.startAfter, query.limit + 1,
+    `SELECT * FROM ${table} WHERE substr(name, 1, length(?1)) = ?1 AND name > ?2 AND ${scope} AND (${where})
+     ORDER BY name LIMIT ?3`,
+    query.prefix, query.startAfter, query.limit + 1, within.kind === "exact" ? within.name : within.prefix,
   ).toArray();
   return { items: rows.slice(0, query.limit), hasMore: rows.length > query.limit };
 }

@@ -206,6 +206,41 @@ describe("anonymous access (ANONYMOUS_ACCESS)", () => {
   });
 });
 
+describe("WebSocket upgrades: the token may travel as ?access_token= (browsers cannot set headers)", () => {
+  const wsPath = (query: string) => `${recordsPath(stream)}?basin=${basin}&seq_num=0&count=1&${query}`;
+  const open = (res: Response) => {
+    res.webSocket?.accept();
+    res.webSocket?.close(1000, "test done");
+    return res.status;
+  };
+
+  it("a valid token in the query opens the socket", async () => {
+    const token = await issue({ ops: ["read"] });
+    expect(open(await anonymous(wsPath(`access_token=${encodeURIComponent(token)}`), { headers: { upgrade: "websocket" } }))).toBe(101);
+  });
+
+  it("an invalid or revoked token in the query is 401, and the challenge and body do not repeat it", async () => {
+    await expectAuthn(await anonymous(wsPath("access_token=bogus-token-123456"), { headers: { upgrade: "websocket" } }), "bogus-token-123456");
+    const id = tokenId("wsrev");
+    const token = await issue({ ops: ["read"] }, { id });
+    await expectStatus(await call(`/access-tokens/${id}`, { method: "DELETE" }), 204);
+    await expectAuthn(await anonymous(wsPath(`access_token=${encodeURIComponent(token)}`), { headers: { upgrade: "websocket" } }), token);
+  });
+
+  it("the query token is ignored without an upgrade: plain requests need the header", async () => {
+    const token = await issue({ ops: ["read", "list-basins"] });
+    await expectAuthn(await anonymous(wsPath(`access_token=${encodeURIComponent(token)}`)), undefined, false);
+    await expectAuthn(await anonymous(`/basins?access_token=${encodeURIComponent(token)}`), undefined, false);
+  });
+
+  it("the query token is bound by its scope like a header token", async () => {
+    const token = await issue({ ops: ["check-tail"] });
+    const res = await anonymous(wsPath(`access_token=${encodeURIComponent(token)}`), { headers: { upgrade: "websocket" } });
+    if (res.status === 101) open(res);
+    await expectS2Error(res, 403, "permission_denied");
+  });
+});
+
 describe("secrets do not leak", () => {
   it("a refused token appears in no response body, challenge or message", async () => {
     const token = await issue({ ops: ["list-basins"] }, { id: tokenId("leak") });

@@ -1,4 +1,5 @@
-// Starts a throwaway `wrangler dev` for black-box tests: its own port and its own empty state directory.
+// Starts a throwaway server for black-box tests, exactly as `npm start` runs (scripts/start.mjs: the HTTP/1.1 +
+// h2c front on the public port, wrangler dev behind it), with its own ports and its own empty state directory.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -7,6 +8,12 @@ import { join, resolve } from "node:path";
 import { TEST_ROOT_TOKEN } from "./auth";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
+
+/**
+ * The e2e server's Durable Streams long-poll timeout: the conformance suite waits for a long-poll's 204
+ * within vitest's default 5 s, so the server must give up well before that.
+ */
+export const E2E_DS_LONG_POLL_TIMEOUT_MS = 1000;
 
 /** Env for every wrangler process we start: nothing may reach the network. */
 export function offlineEnv(): NodeJS.ProcessEnv {
@@ -40,22 +47,24 @@ export async function startDevServer(timeoutMs = 90_000): Promise<DevServer> {
   const port = await freePort();
   const inspectorPort = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), "edgestream-e2e-"));
+  // Extra arguments go to wrangler; the rest is start.mjs's documented environment.
   const args = [
-    join(ROOT, "node_modules/wrangler/bin/wrangler.js"),
-    "dev",
-    "--config", join(ROOT, "wrangler.toml"),
-    "--ip", "127.0.0.1",
-    "--port", String(port),
+    join(ROOT, "scripts/start.mjs"),
     "--inspector-port", String(inspectorPort),
-    "--persist-to", dataDir,
-    "--show-interactive-dev-session=false",
-    "--var", `ROOT_TOKEN:${TEST_ROOT_TOKEN}`,
     "--log-level", process.env.EDGESTREAM_E2E_LOG_LEVEL ?? "warn",
+    "--var", `DS_LONG_POLL_TIMEOUT_MS:${E2E_DS_LONG_POLL_TIMEOUT_MS}`,
   ];
   // process.execPath: vitest runs on the project's Node 24, which wrangler needs.
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: offlineEnv(),
+    env: {
+      ...offlineEnv(),
+      EDGESTREAM_HOST: "127.0.0.1",
+      EDGESTREAM_PORT: String(port),
+      EDGESTREAM_DATA_DIR: dataDir,
+      EDGESTREAM_ROOT_TOKEN: TEST_ROOT_TOKEN,
+      EDGESTREAM_ANONYMOUS_ACCESS: "none",
+    },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
@@ -85,7 +94,7 @@ async function waitForHealth(baseUrl: string, child: ChildProcess, timeoutMs: nu
   const deadline = Date.now() + timeoutMs;
   let last = "no response";
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited early with code ${child.exitCode}`);
+    if (child.exitCode !== null) throw new Error(`npm start (scripts/start.mjs) exited early with code ${child.exitCode}`);
     try {
       const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(2_000) });
       await res.arrayBuffer();
@@ -102,7 +111,7 @@ async function waitForHealth(baseUrl: string, child: ChildProcess, timeoutMs: nu
 async function kill(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
-  // The whole process group: wrangler forks workerd, which would otherwise outlive it and hold the port.
+  // The whole process group: start.mjs runs wrangler, which forks workerd; either could outlive us and hold a port.
   const signalGroup = (sig: NodeJS.Signals) => {
     try {
       process.kill(-child.pid!, sig);

@@ -5,7 +5,7 @@ import {
   checkIssue, effectiveOps, inResourceSet, OPERATIONS, READ_OPERATIONS, ROOT_SCOPE, scopeWithin,
   type AccessScope, type IssueRequest, type Operation, type OpGroupLevel, type Principal, type ResourceSet, type TokenClaims,
 } from "../../src/domain/access";
-import { authorize, streamPrefix, visible } from "../../src/http/auth/authorize";
+import { authorize, listableWithin, streamPrefix } from "../../src/http/auth/authorize";
 import type { AppContext } from "../../src/http/context";
 import { Rejection } from "../../src/http/s2/request";
 import { unwrap, unwrapErr } from "./support";
@@ -57,10 +57,11 @@ describe("effectiveOps", () => {
     expect(effectiveOps(scope()).size).toBe(0);
   });
 
-  it("the root scope holds every operation, and READ_OPERATIONS are the three read groups", () => {
+  it("the root scope holds every operation, and READ_OPERATIONS are the read groups but token listing", () => {
     expect(sorted(effectiveOps(ROOT_SCOPE))).toEqual(sorted(OPERATIONS));
-    expect(sorted(READ_OPERATIONS)).toEqual(sorted(GROUPS.filter(([, mode]) => mode === "read").flatMap(([, , ops]) => ops)));
-    for (const op of ["append", "create-basin", "issue-access-token", "delete-stream", "trim", "fence"] as const) {
+    const readGroups = GROUPS.filter(([, mode]) => mode === "read").flatMap(([, , ops]) => ops);
+    expect(sorted(READ_OPERATIONS)).toEqual(sorted(readGroups.filter((op) => op !== "list-access-tokens")));
+    for (const op of ["append", "create-basin", "issue-access-token", "list-access-tokens", "delete-stream", "trim", "fence"] as const) {
       expect(READ_OPERATIONS.has(op)).toBe(false);
     }
   });
@@ -279,11 +280,10 @@ describe("authorize", () => {
     expect(streamPrefix({ kind: "token", claims: claims(scope({ streams: prefix("t/"), ops: ["read"] }), false) })).toBe("");
   });
 
-  it("visible filters listings by the token's sets; root and anonymous see everything", () => {
+  it("listableWithin narrows listings to the token's sets; root and anonymous see everything", () => {
     const token: Principal = { kind: "token", claims: claims(scope({ basins: prefix("b-"), ops: ["list-basins"] })) };
-    expect(visible(token, "basins", "b-12345678")).toBe(true);
-    expect(visible(token, "basins", "c-12345678")).toBe(false);
-    expect(visible(token, "streams", "s")).toBe(false);
-    expect(visible(ROOT, "accessTokens", "x")).toBe(true);
-  });
+    expect(listableWithin(token, "basins")).toEqual(prefix("b-"));
+    expect(listableWithin(token, "streams")).toEqual(NONE);
+    expect(listableWithin(ROOT, "accessTokens")).toBeUndefined();
+  });;
 });

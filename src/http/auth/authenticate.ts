@@ -10,19 +10,15 @@ import { streamError, type StreamError } from "../../domain/errors";
 import type { Env } from "../../env";
 import { err, ok, type Result } from "../../lib/result";
 import type { AppEnv } from "../context";
+import { challenge, WWW_AUTHENTICATE } from "./challenge";
 import { isRevoked } from "./revocations";
 import { secretsEqual, verifyToken } from "./tokens";
 
 const BEARER = /^Bearer +([\x21-\x7e]+) *$/i;
 
-export const WWW_AUTHENTICATE = "www-authenticate";
 
-/** The RFC 6750 challenge for a failed authentication. */
-export function challenge(error: StreamError): string {
-  return error.code === "authn" && error.message.startsWith("missing")
-    ? `Bearer realm="edgestream"`
-    : `Bearer realm="edgestream", error="invalid_token"`;
-}
+/** Query parameter carrying the bearer token of a WebSocket upgrade (see `authorizationOf`). */
+export const ACCESS_TOKEN_PARAM = "access_token";
 
 function anonymousGrant(env: Env): Principal | undefined {
   switch (env.ANONYMOUS_ACCESS) {
@@ -51,10 +47,23 @@ export async function resolvePrincipal(authorization: string | undefined, env: E
   return ok({ kind: "token", claims });
 }
 
+/**
+ * The credentials of a request: its Authorization header, or, for a WebSocket upgrade only, the `access_token`
+ * query parameter, because a browser's WebSocket cannot send headers. Only upgrades: elsewhere a token in the
+ * URL would end up in logs and caches for no reason, and clients can set the header.
+ */
+export function authorizationOf(request: Request): string | undefined {
+  const header = request.headers.get("authorization");
+  if (header !== null) return header;
+  if (request.headers.get("upgrade")?.trim().toLowerCase() !== "websocket") return undefined;
+  const token = new URL(request.url).searchParams.get(ACCESS_TOKEN_PARAM);
+  return token === null ? undefined : `Bearer ${token}`;
+}
+
 /** Authenticates every request of a route group; failures render in that group's protocol. */
 export function authenticate(render: (error: StreamError) => Response): MiddlewareHandler<AppEnv> {
   return async function authenticateRequest(c, next) {
-    const principal = await resolvePrincipal(c.req.header("authorization"), c.env);
+    const principal = await resolvePrincipal(authorizationOf(c.req.raw), c.env);
     if (!principal.ok) {
       const response = render(principal.error);
       response.headers.set(WWW_AUTHENTICATE, challenge(principal.error));

@@ -3,7 +3,9 @@
  * the operation they implement and every basin, stream and token id the request names, before any work.
  * Stream names here are the stored ones, after auto-prefixing.
  */
-import { effectiveOps, inResourceSet, type Operation, type Principal } from "../../domain/access";
+import {
+  effectiveOps, inResourceSet, type EnsurePermission, type Operation, type Principal, type ResourceSet,
+} from "../../domain/access";
 import { streamError } from "../../domain/errors";
 import type { AppContext } from "../context";
 import { Rejection } from "../s2/request";
@@ -15,19 +17,32 @@ export interface Resources {
 }
 
 export function authorize(c: AppContext, op: Operation, resources: Resources = {}): void {
-  const principal = c.get("principal");
-  if (principal.kind === "root") return;
-  if (principal.kind === "anonymous") {
-    if (!principal.ops.has(op)) throw new Rejection(streamError("authn", `missing bearer token: anonymous callers may not ${op}`));
-    return;
+  if (isAuthorized(c.get("principal"), op, resources)) return;
+  if (c.get("principal").kind === "anonymous") {
+    throw new Rejection(streamError("authn", `missing bearer token: anonymous callers may not ${op}`));
   }
+  throw new Rejection(streamError("permission_denied", `this token may not ${op} here`));
+}
+
+export function isAuthorized(principal: Principal, op: Operation, resources: Resources = {}): boolean {
+  if (principal.kind === "root") return true;
+  if (principal.kind === "anonymous") return principal.ops.has(op);
   const { scope } = principal.claims;
-  const denied =
-    !effectiveOps(scope).has(op) ||
-    (resources.basin !== undefined && !inResourceSet(scope.basins, resources.basin)) ||
-    (resources.stream !== undefined && !inResourceSet(scope.streams, resources.stream)) ||
-    (resources.accessToken !== undefined && !inResourceSet(scope.accessTokens, resources.accessToken));
-  if (denied) throw new Rejection(streamError("permission_denied", `this token may not ${op} here`));
+  return effectiveOps(scope).has(op) &&
+    (resources.basin === undefined || inResourceSet(scope.basins, resources.basin)) &&
+    (resources.stream === undefined || inResourceSet(scope.streams, resources.stream)) &&
+    (resources.accessToken === undefined || inResourceSet(scope.accessTokens, resources.accessToken));
+}
+
+/** What a PUT may do (domain/access.ts); without either operation it is refused here. */
+export function ensurePermission(c: AppContext, kind: "basin" | "stream", resources: Resources): EnsurePermission {
+  const principal = c.get("principal");
+  const permission = {
+    create: isAuthorized(principal, `create-${kind}`, resources),
+    reconfigure: isAuthorized(principal, `reconfigure-${kind}`, resources),
+  };
+  if (!permission.create && !permission.reconfigure) authorize(c, `create-${kind}`, resources);
+  return permission;
 }
 
 /** The stream prefix an auto-prefixing token adds to every stream name it sends (and strips from replies). */
@@ -37,7 +52,7 @@ export function streamPrefix(principal: Principal): string {
   return streams.kind === "prefix" ? streams.prefix : "";
 }
 
-/** Listings show only what the caller's scope covers. */
-export function visible(principal: Principal, kind: "basins" | "streams" | "accessTokens", name: string): boolean {
-  return principal.kind !== "token" || inResourceSet(principal.claims.scope[kind], name);
+/** The names a caller's listings may show: its scope's set, or everything. */
+export function listableWithin(principal: Principal, kind: "basins" | "streams" | "accessTokens"): ResourceSet | undefined {
+  return principal.kind === "token" ? principal.claims.scope[kind] : undefined;
 }

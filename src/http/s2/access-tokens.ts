@@ -1,12 +1,12 @@
 /** S2 access-token routes (S2-API §6.2): list, issue, revoke. */
 import { Hono } from "hono";
-import { ACCESS_TOKEN_ID_BYTES_MAX, checkIssue } from "../../domain/access";
+import { ACCESS_TOKEN_ID_BYTES_MAX, checkAccessTokenId, checkIssue } from "../../domain/access";
 import { streamError } from "../../domain/errors";
 import { accountStub } from "../../env";
 import { utf8 } from "../../lib/bytes";
 import { parseIssueRequest, renderTokenInfo } from "../../protocol/s2/json-access";
 import { parseListQuery } from "../../protocol/s2/query";
-import { authorize, visible } from "../auth/authorize";
+import { authorize, listableWithin } from "../auth/authorize";
 import { noteRevoked } from "../auth/revocations";
 import { signToken } from "../auth/tokens";
 import type { AppEnv } from "../context";
@@ -19,10 +19,8 @@ export const accessTokenRoutes = new Hono<AppEnv>()
   .get("/", async (c) => {
     authorize(c, "list-access-tokens");
     const query = unwrap(parseListQuery(new URL(c.req.url).searchParams, checkTokenPrefix));
-    const page = await accountStub(c.env).listTokens(query);
-    const principal = c.get("principal");
-    const tokens = page.items.filter((claims) => visible(principal, "accessTokens", claims.id));
-    return json({ access_tokens: tokens.map(renderTokenInfo), has_more: page.hasMore });
+    const page = await accountStub(c.env).listTokens({ ...query, within: listableWithin(c.get("principal"), "accessTokens") });
+    return json({ access_tokens: page.items.map(renderTokenInfo), has_more: page.hasMore });
   })
   .post("/", async (c) => {
     const request = unwrap(parseIssueRequest(unwrap(await readJsonBody(c, { optional: false }))));
@@ -35,6 +33,8 @@ export const accessTokenRoutes = new Hono<AppEnv>()
   })
   .delete("/:id", async (c) => {
     const id = c.req.param("id");
+    const problem = checkAccessTokenId(id);
+    if (problem) throw new Rejection(streamError("bad_path", problem));
     authorize(c, "revoke-access-token", { accessToken: id });
     unwrap(await accountStub(c.env).revokeToken(id));
     noteRevoked(id);

@@ -10,7 +10,7 @@ import { utf8 } from "../../lib/bytes";
 import { err, ok, type Result } from "../../lib/result";
 import { parseBasinReconfiguration, parseBasinRequest, renderBasinConfig, renderBasinInfo } from "../../protocol/s2/json-config";
 import { parseListQuery } from "../../protocol/s2/query";
-import { authorize, visible } from "../auth/authorize";
+import { authorize, ensurePermission, listableWithin } from "../auth/authorize";
 import { basinParam, json, readJsonBody, unwrap, type S2Context } from "./request";
 
 const LOCATION = /^[A-Za-z0-9:.-]{1,64}$/;
@@ -42,9 +42,8 @@ export const basinRoutes = new Hono<AppEnv>()
   .get("/", async (c) => {
     authorize(c, "list-basins");
     const query = unwrap(parseListQuery(new URL(c.req.url).searchParams, checkBasinPrefix));
-    const page = await accountStub(c.env).listBasins(query);
-    const basins = page.items.filter((info) => visible(c.get("principal"), "basins", info.name));
-    return json({ basins: basins.map(renderBasinInfo), has_more: page.hasMore });
+    const page = await accountStub(c.env).listBasins({ ...query, within: listableWithin(c.get("principal"), "basins") });
+    return json({ basins: page.items.map(renderBasinInfo), has_more: page.hasMore });
   })
   .post("/", async (c) => {
     const token = unwrap(requestToken(c));
@@ -66,11 +65,11 @@ export const basinRoutes = new Hono<AppEnv>()
   })
   .put("/:basin", async (c) => {
     const name = unwrap(basinParam(c));
-    authorize(c, "create-basin", { basin: name });
+    const permission = ensurePermission(c, "basin", { basin: name });
     const body = unwrap(await readJsonBody(c, { optional: true }));
     const request = unwrap(parseBasinRequest(body ?? {}, false));
     unwrap(checkInBody(checkLocation(request.location)));
-    const { basin, result } = unwrap(await accountStub(c.env).ensureBasin({ ...request, name, fingerprint: null }));
+    const { basin, result } = unwrap(await accountStub(c.env).ensureBasin({ ...request, name, fingerprint: null }, permission));
     return json(renderBasinInfo(basin.info), result === "created" ? 201 : 200, { "s2-provision-result": result });
   })
   .patch("/:basin", async (c) => {

@@ -58,17 +58,17 @@ const CLOSE_STATUS_BASE = 4000;
 const BUFFERED_BYTES_MAX = 4 * 1024 * 1024;
 const DRAIN_POLL_MS = 20;
 
-const isUpgrade = (c: S2Context) => c.req.header("upgrade")?.trim().toLowerCase() === "websocket";
+export const isUpgrade = (c: S2Context) => c.req.header("upgrade")?.trim().toLowerCase() === "websocket";
 
 /** The header, else its query twin: a browser's WebSocket cannot send headers. */
-function basinOfUpgrade(c: S2Context, query: URLSearchParams): Result<string, StreamError> {
+export function basinOfUpgrade(c: S2Context, query: URLSearchParams): Result<string, StreamError> {
   const basin = query.get("basin");
   if (c.req.header("s2-basin") !== undefined || basin === null) return basinOf(c);
   const problem = checkBasinName(basin);
   return problem ? err(streamError("bad_query", `basin: ${problem}`)) : ok(basin);
 }
 
-function formatOfUpgrade(c: S2Context, query: URLSearchParams): Result<RecordFormat, StreamError> {
+export function formatOfUpgrade(c: S2Context, query: URLSearchParams): Result<RecordFormat, StreamError> {
   const format = query.get("format");
   if (c.req.header("s2-format") !== undefined || format === null) return recordFormat(c);
   const parsed = parseRecordFormat(format);

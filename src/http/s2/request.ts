@@ -6,6 +6,7 @@ import { streamError, type MessageErrorCode, type StreamError } from "../../doma
 import { REQUEST_BODY_BYTES_MAX } from "../../domain/limits";
 import { checkBasinName, checkStreamName } from "../../domain/names";
 import { streamPrefix } from "../auth/authorize";
+import { challenge, WWW_AUTHENTICATE } from "../auth/challenge";
 import type { AppContext } from "../context";
 import { concatBytes } from "../../lib/bytes";
 import { err, ok, type Result } from "../../lib/result";
@@ -30,7 +31,9 @@ export function unwrap<T>(result: Result<T, StreamError>): T {
 
 export function s2ErrorResponse(error: StreamError): Response {
   const { status, body } = renderS2Error(error);
-  return new Response(body, { status, headers: { "content-type": "application/json" } });
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (error.code === "authn") headers[WWW_AUTHENTICATE] = challenge(error);
+  return new Response(body, { status, headers });
 }
 
 export const json = (value: unknown, status = 200, headers: Record<string, string> = {}) =>

@@ -6,7 +6,7 @@ import { checkStreamName, checkStreamPrefix } from "../../domain/names";
 import { basinStub, streamStub } from "../../env";
 import { parseCreateStreamRequest, parseStreamConfigSpec, renderStreamConfig, renderStreamInfo } from "../../protocol/s2/json-config";
 import { parseListQuery } from "../../protocol/s2/query";
-import { authorize, streamPrefix, visible } from "../auth/authorize";
+import { authorize, ensurePermission, listableWithin, streamPrefix } from "../auth/authorize";
 import { createFingerprint, requestToken } from "./basins";
 import { basinOf, json, readJsonBody, Rejection, streamParam, unwrap } from "./request";
 
@@ -19,10 +19,9 @@ export const streamRoutes = new Hono<AppEnv>()
     const principal = c.get("principal");
     const prefix = streamPrefix(principal);
     const startAfter = query.startAfter === "" ? "" : prefix + query.startAfter;
-    const page = await basinStub(c.env, basin).listStreams({ ...query, prefix: prefix + query.prefix, startAfter });
-    const streams = page.items
-      .filter((info) => visible(principal, "streams", info.name))
-      .map((info) => renderStreamInfo({ ...info, name: info.name.slice(prefix.length) }));
+    const within = listableWithin(principal, "streams");
+    const page = await basinStub(c.env, basin).listStreams({ ...query, prefix: prefix + query.prefix, startAfter, within });
+    const streams = page.items.map((info) => renderStreamInfo({ ...info, name: info.name.slice(prefix.length) }));
     return json({ streams, has_more: page.hasMore });
   })
   .post("/", async (c) => {
@@ -50,9 +49,9 @@ export const streamRoutes = new Hono<AppEnv>()
   .put("/:stream", async (c) => {
     const basin = unwrap(basinOf(c));
     const name = unwrap(streamParam(c));
-    authorize(c, "create-stream", { basin, stream: name });
+    const permission = ensurePermission(c, "stream", { basin, stream: name });
     const spec = unwrap(parseStreamConfigSpec(unwrap(await readJsonBody(c, { optional: true })) ?? {}));
-    const { info, result } = unwrap(await basinStub(c.env, basin).ensureStream(basin, name, spec));
+    const { info, result } = unwrap(await basinStub(c.env, basin).ensureStream(basin, name, spec, permission));
     return json(renderStreamInfo({ ...info, name: c.req.param("stream") }), result === "created" ? 201 : 200, { "s2-provision-result": result });
   })
   .patch("/:stream", async (c) => {

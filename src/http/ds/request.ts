@@ -1,0 +1,58 @@
+/**
+ * Request plumbing of the Durable Streams edge: which engine stream a URL names, the stream's object, the
+ * basin Durable Streams lives in (ensured on first create), and responses carrying DS errors.
+ */
+import { resolveStreamConfig, DEFAULT_BASIN_CONFIG, type StreamConfig } from "../../domain/config";
+import { streamError, type StreamError } from "../../domain/errors";
+import { checkStreamName } from "../../domain/names";
+import { accountStub, streamStub, type Env } from "../../env";
+import { err, ok, type Result } from "../../lib/result";
+import { renderDsError } from "../../protocol/ds/errors";
+import { streamNameFromPath } from "../../protocol/ds/requests";
+import type { AppContext } from "../context";
+
+export type DsContext = AppContext;
+
+const DEFAULT_DS_BASIN = "durable-streams";
+const DEFAULT_LONG_POLL_TIMEOUT_MS = 20_000;
+
+export const dsBasin = (env: Env): string => env.DS_BASIN || DEFAULT_DS_BASIN;
+
+export function longPollTimeoutMs(env: Env): number {
+  const configured = Number(env.DS_LONG_POLL_TIMEOUT_MS);
+  return Number.isFinite(configured) && configured > 0 ? configured : DEFAULT_LONG_POLL_TIMEOUT_MS;
+}
+
+/** The engine stream a URL names: its path below `/v1/stream/`, percent-decoded (`a%2Fb` and `a/b` alike). */
+export function streamNameOf(c: DsContext): Result<string, StreamError> {
+  const name = streamNameFromPath(new URL(c.req.url).pathname);
+  if (name === undefined) return err(streamError("bad_path", "malformed stream path"));
+  const problem = checkStreamName(name);
+  return problem ? err(streamError("bad_path", problem)) : ok(name);
+}
+
+export const dsStub = (env: Env, name: string) => streamStub(env, dsBasin(env), name);
+
+/**
+ * The engine config of a new Durable Streams stream: the basin's defaults, except retention, which is
+ * infinite because a Durable Streams stream keeps its data until it is deleted or expires (its TTL).
+ * Creates the basin the first time, with the default basin config.
+ */
+export async function newStreamConfig(env: Env): Promise<Result<StreamConfig, StreamError>> {
+  const account = accountStub(env);
+  const basin = dsBasin(env);
+  let found = await account.getBasin(basin);
+  if (!found.ok && found.error.code === "basin_not_found") {
+    const created = await account.createBasin({ name: basin, config: DEFAULT_BASIN_CONFIG, location: null, fingerprint: null });
+    if (!created.ok && created.error.code !== "resource_already_exists") return created;
+    found = await account.getBasin(basin);
+  }
+  if (!found.ok) return found;
+  if (found.value.info.deletedAtMs !== null) return err(streamError("basin_deletion_pending", "the Durable Streams basin is being deleted"));
+  return ok(resolveStreamConfig({ retentionPolicy: { kind: "infinite" } }, found.value.config.defaultStreamConfig));
+}
+
+export function dsErrorResponse(error: StreamError): Response {
+  const { status, headers, body } = renderDsError(error);
+  return new Response(body, { status, headers: { "content-type": "text/plain; charset=utf-8", ...headers } });
+}
