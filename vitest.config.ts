@@ -1,6 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { TEST_ROOT_TOKEN } from "./test/support/auth";
+import { TEST_ROOT_TOKEN } from "./test/support/auth.ts";
 
 // One config, three projects: `npx vitest run --project <name>` picks one.
 export default defineConfig({
