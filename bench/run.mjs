@@ -10,7 +10,7 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
 import { S2Client, unaryAgent } from "./lib/client.mjs";
-import { processGroupStats, rssSampler, startServer } from "./lib/server.mjs";
+import { processGroupStats, rssSampler, runtimeSockets, startServer } from "./lib/server.mjs";
 import { round } from "./lib/stats.mjs";
 import { scenarios } from "./scenarios/index.mjs";
 
@@ -134,23 +134,27 @@ function errorDelta(before, now) {
 }
 
 /**
- * Waits until the server is quiet (its process group used < `threshold` of one core over `windowMs`), at most
- * `maxMs`, so one scenario's leftovers (sessions being torn down, logs being flushed) do not load the next.
- * Returns { seconds, cpuSeconds, quiet }.
+ * Waits until the server is quiet — its process group uses < `threshold` of one core over `windowMs`, and its
+ * workerd processes hold at most `baselineSockets + 32` sockets (connections of the previous scenario closed) —
+ * at most `maxMs`, so one scenario's leftovers do not load the next. How long that took is itself a figure.
+ * Returns { seconds, cpuSeconds, socketsAtStart, sockets, quiet }.
  */
-async function settle(server, { threshold = 0.1, windowMs = 500, maxMs = 30_000 } = {}) {
+async function settle(server, baselineSockets, { threshold = 0.1, windowMs = 500, maxMs = 45_000 } = {}) {
   const t0 = performance.now();
   const first = processGroupStats(server.pid, server.port);
   if (!first) return undefined;
+  const socketsAtStart = runtimeSockets(server.pid, server.port);
   let prev = first;
   for (;;) {
     await new Promise((r) => setTimeout(r, windowMs));
     const now = processGroupStats(server.pid, server.port);
     const busy = (now.cpuSec - prev.cpuSec) / (windowMs / 1000);
     prev = now;
+    const sockets = runtimeSockets(server.pid, server.port);
     const elapsed = performance.now() - t0;
-    if (busy < threshold || elapsed >= maxMs) {
-      return { seconds: round(elapsed / 1000, 2), cpuSeconds: round(now.cpuSec - first.cpuSec, 2), quiet: busy < threshold };
+    const quiet = busy < threshold && sockets <= baselineSockets + 32;
+    if (quiet || elapsed >= maxMs) {
+      return { seconds: round(elapsed / 1000, 2), cpuSeconds: round(now.cpuSec - first.cpuSec, 2), socketsAtStart, sockets, quiet };
     }
   }
 }
@@ -256,7 +260,10 @@ async function main() {
     const basin = `bench-${randomBytes(6).toString("hex")}`;
     await client.createBasin(basin);
     let streamCounter = 0;
+    const baselineSockets = runtimeSockets(server.pid, server.port);
+    run.server.settleAtStart = await settle(server, baselineSockets);
     const before = processGroupStats(server.pid, server.port);
+    run.server.baselineSockets = baselineSockets;
 
     for (const scenario of selected) {
       if (abort.signal.aborted) break;
@@ -280,8 +287,6 @@ async function main() {
           return name;
         },
       };
-      const settled = await settle(server);
-      if (settled && (settled.seconds > 1 || !settled.quiet)) log(`server settled in ${settled.seconds}s (${settled.cpuSeconds} CPU s)${settled.quiet ? "" : " — still busy, continuing anyway"}`);
       sampler.reset();
       const errorsBefore = { count: server.errors.count, messages: new Map(server.errors.messages) };
       const s0 = processGroupStats(server.pid, server.port);
@@ -309,6 +314,14 @@ async function main() {
       const c1 = process.cpuUsage(c0);
       const wallSeconds = (performance.now() - w0) / 1000;
       if (!server.alive()) result = { ...result, valid: false, reasons: [...(result.reasons ?? []), "the server process exited"] };
+      // A workerd that was replaced mid-scenario (crash, or wrangler reloading the worker) drops every open
+      // connection and the objects' memory: such a run measures the restart, not the server.
+      const runtimes = (stats) => (stats?.processes ?? []).filter((p) => p.role.startsWith("workerd")).map((p) => `${p.role}:${p.pid}`).sort();
+      const r0 = runtimes(s0);
+      const r1 = runtimes(s1);
+      if (r0.join() !== r1.join()) {
+        result = { ...result, valid: false, reasons: [...(result.reasons ?? []), `server runtime restarted during the scenario (${r0.join(" ")} -> ${r1.join(" ")})`] };
+      }
       const entry = {
         name: scenario.name,
         description: scenario.description,
@@ -324,7 +337,6 @@ async function main() {
         } : undefined,
         client: { cpuSeconds: round((c1.user + c1.system) / 1e6, 2) },
         serverErrorLines: errorDelta(errorsBefore, server.errors),
-        settleBefore: settled,
         rows: result.rows ?? [],
         figures: result.figures ?? {},
       };
@@ -334,6 +346,13 @@ async function main() {
         entry.rows = entry.rows.map((r) => (r.valid ? r : { label: r.label, valid: false, reason: r.reason }));
         entry.figures = {};
         exitCode = 1;
+      }
+      // Leftovers are the scenario's own cost: wait (bounded) until the server is idle and its connections are
+      // closed, and record how long that took, before the next scenario starts.
+      entry.drainAfter = await settle(server, baselineSockets);
+      if (entry.drainAfter && (entry.drainAfter.seconds > 1 || !entry.drainAfter.quiet)) {
+        const d = entry.drainAfter;
+        log(`${scenario.name}: server idle again after ${d.seconds}s (${d.cpuSeconds} CPU s; workerd sockets ${d.socketsAtStart} -> ${d.sockets}, baseline ${baselineSockets})${d.quiet ? "" : " — gave up waiting"}`);
       }
       run.scenarios.push(entry);
       log(`${scenario.name}: ${entry.valid ? "valid" : `INVALID: ${entry.reasons.join(" | ")}`} (${entry.wallSeconds}s, server CPU ${entry.server?.cpuSeconds}s)`);
@@ -380,6 +399,8 @@ async function main() {
       console.log(`  server printed ${s.serverErrorLines.count} error lines:`);
       for (const [msg, n] of Object.entries(s.serverErrorLines.messages).sort((a, b) => b[1] - a[1]).slice(0, 5)) console.log(`    ${n}x ${msg}`);
     }
+    const d = s.drainAfter;
+    if (d && (d.seconds > 1 || !d.quiet)) console.log(`  afterwards the server needed ${fmt(d.seconds)}s to go idle (workerd sockets ${d.socketsAtStart} -> ${d.sockets}, baseline ${run.server.baselineSockets})${d.quiet ? "" : ", and still was not"}`);
     if (s.figures?.throughputRatio !== undefined) console.log(`  throughput ratio with idle readers / without: ${s.figures.throughputRatio}`);
   }
   if (run.error && run.serverOutputTail) console.log(`\n--- server output (tail) ---\n${run.serverOutputTail}`);

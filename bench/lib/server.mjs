@@ -4,7 +4,7 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink } from "node:fs/promises";
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -217,6 +217,21 @@ export function processGroupStats(pgid, port) {
     hwmBytes: procs.reduce((s, p) => s + p.hwmBytes, 0),
     processes: procs.map(({ pid, comm, role, cpuSec, rssBytes }) => ({ pid, comm, role, cpuSec, rssBytes })),
   };
+}
+
+/** Open sockets held by the group's workerd processes (client connections, proxy hops, WebSockets). */
+export function runtimeSockets(pgid, port) {
+  const stats = processGroupStats(pgid, port);
+  let n = 0;
+  for (const p of stats?.processes ?? []) {
+    if (!p.role.startsWith("workerd")) continue;
+    let fds = [];
+    try { fds = readdirSync(`/proc/${p.pid}/fd`); } catch { continue; }
+    for (const fd of fds) {
+      try { if (readlinkSync(`/proc/${p.pid}/fd/${fd}`).startsWith("socket:")) n += 1; } catch { /* closed meanwhile */ }
+    }
+  }
+  return n;
 }
 
 /** Samples the group's summed RSS every `everyMs`; peak() since the last reset(). */

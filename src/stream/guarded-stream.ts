@@ -13,85 +13,18 @@ import { retentionExpiresAtMs } from "../domain/config";
 import { streamError, type StreamError } from "../domain/errors";
 import {
   defaultLifecycle, expiresAtMs, isExpired, matchesSpec, mediaType, newLifecycle, recordBodies,
-  type AppendPayload, type CreateSpec, type ForkRequest, type StreamLifecycle,
+  type CreateSpec, type StreamLifecycle,
 } from "../domain/lifecycle";
-import { checkProducer, checkStreamSeq, sameClaim, type ProducerClaim, type ProducerState } from "../domain/producer";
-import type { ReadLimits, StreamPosition } from "../domain/types";
-import { basinStub, streamStub, type Env } from "../env";
+import { checkProducer, checkStreamSeq, sameClaim, type ProducerState } from "../domain/producer";
+import { basinStub, streamStub } from "../env";
 import { err, ok, type Result } from "../lib/result";
 import type { LifecycleStore } from "../storage/lifecycle-store";
-import type { StreamMeta, StreamStore } from "../storage/stream-store";
-import type { Followers } from "./followers";
-import { copyPrefix, forkIdOf } from "./stream-forks";
-import type { ReadOutcome, StreamInit } from "./stream-object";
-
-/** What the GuardedStream needs of the object it lives in. */
-export interface StreamHost {
-  readonly ctx: DurableObjectState;
-  readonly env: Env;
-  readonly store: StreamStore;
-  readonly followers: Followers;
-  meta(): StreamMeta | undefined;
-  setMeta(meta: StreamMeta): void;
-  /** One read batch from `seqNum` on (the engine's own read). */
-  readFrom(seqNum: number, limits: ReadLimits): ReadOutcome;
-  /** Removes every trace of the stream (StreamObject.destroy). */
-  destroy(): Promise<void>;
-}
-
-export interface GuardedCreate {
-  init: StreamInit;
-  spec: CreateSpec;
-  payload: AppendPayload;
-}
-
-export interface GuardedCreated {
-  created: boolean;
-  tail: StreamPosition;
-  contentType: string;
-  closed: boolean;
-}
-
-export interface GuardedAppend {
-  /** Null only for a close without a body, whose type is ignored (PROTOCOL.md §5.3). */
-  contentType: string | null;
-  payload: AppendPayload;
-  close: boolean;
-  producer: ProducerClaim | null;
-  streamSeq: string | null;
-}
-
-export interface GuardedAppendAck {
-  tail: StreamPosition;
-  closed: boolean;
-  /** The producer state to echo: the claim just accepted, or for a duplicate the highest accepted. */
-  producer: ProducerState | null;
-  /** Nothing was written: a producer retry of something already accepted. */
-  duplicate: boolean;
-}
-
-export interface GuardedReadRequest {
-  /** Null: the tail (`offset=now`). Beyond the tail reads as the tail. */
-  fromSeqNum: number | null;
-  /** Whether this read moves a sliding TTL (every read that reaches the stream does; HEAD does not). */
-  touch: boolean;
-}
-
-export interface StreamDescription {
-  tail: StreamPosition;
-  closed: boolean;
-  contentType: string;
-  ttlSecs: number | null;
-  expiresAtText: string | null;
-  incarnation: string;
-  /** When the stream expires if nothing touches it; null for never. */
-  expiresAtMs: number | null;
-}
-
-export interface GuardedRead extends StreamDescription {
-  outcome: ReadOutcome;
-  fromSeqNum: number;
-}
+import type { StreamMeta } from "../storage/stream-store";
+import type {
+  GuardedAppend, GuardedAppendAck, GuardedCreate, GuardedCreated, GuardedRead, GuardedReadRequest, StreamDescription,
+  StreamHost,
+} from "./guarded-types";
+import { createFork, forkIdOf } from "./stream-forks";
 
 type Presence =
   | { kind: "absent" }
@@ -155,11 +88,24 @@ export class GuardedStream {
     const existing = await this.#existing(request.spec);
     if (existing) return existing;
     const fork = request.spec.fork;
-    if (fork) return this.host.ctx.blockConcurrencyWhile(() => this.#createFork(request, fork));
-    const nowMs = Date.now();
-    const created = this.#commitCreate(request, nowMs, newLifecycle(request.spec, nowMs, crypto.randomUUID()), EMPTY_STREAM_STATE);
-    if (created.ok) await this.#armExpiry();
-    return created;
+    if (!fork) {
+      const nowMs = Date.now();
+      const created = this.#commitCreate(request, nowMs, newLifecycle(request.spec, nowMs, crypto.randomUUID()), EMPTY_STREAM_STATE);
+      if (created.ok) await this.#armExpiry();
+      return created;
+    }
+    // Everything else waits while the prefix is copied, so no request sees the fork half made.
+    return this.host.ctx.blockConcurrencyWhile(async () => {
+      const raced = await this.#existing(request.spec);
+      if (raced) return raced;
+      const nowMs = Date.now();
+      const created = await createFork(this.host, request, fork, (incarnation, grant, prefix) => this.#commitCreate(
+        request, nowMs, newLifecycle(request.spec, nowMs, incarnation, grant.inherited, { ...fork, resolvedSeqNum: grant.resolvedSeqNum }),
+        prefix,
+      ));
+      if (created.ok) await this.#armExpiry();
+      return created;
+    });
   }
 
   append(request: GuardedAppend): Result<GuardedAppendAck, StreamError> {
@@ -304,38 +250,6 @@ export class GuardedStream {
         }
       }
     }
-  }
-
-  async #createFork(request: GuardedCreate, fork: ForkRequest): Promise<Result<GuardedCreated, StreamError>> {
-    // Everything else waits while the prefix is copied, so no request sees the fork half made.
-    const existing = await this.#existing(request.spec);
-    if (existing) return existing;
-    const nowMs = Date.now();
-    const incarnation = crypto.randomUUID();
-    const { basin, stream } = request.init;
-    const source = streamStub(this.host.env, basin, fork.source);
-    const forkId = forkIdOf(stream, incarnation);
-    const grant = await source.acquireFork(forkId, { seqNum: fork.seqNum, within: fork.within, contentType: request.spec.contentType });
-    if (!grant.ok) return grant;
-    let created: Result<GuardedCreated, StreamError>;
-    try {
-      const retentionMs = retentionExpiresAtMs(request.init.config, nowMs);
-      const prefix = await copyPrefix(this.host.store, source, forkId, grant.value, retentionMs);
-      created = prefix.ok
-        ? this.#commitCreate(request, nowMs, newLifecycle(request.spec, nowMs, incarnation, grant.value.inherited,
-          { ...fork, resolvedSeqNum: grant.value.resolvedSeqNum }), prefix.value)
-        : prefix;
-    } catch (error) {
-      await source.releaseFork(forkId);
-      throw error;
-    }
-    if (!created.ok) {
-      this.host.store.clearRecords();
-      await source.releaseFork(forkId);
-      return created;
-    }
-    await this.#armExpiry();
-    return created;
   }
 
   /** The new stream's meta, lifecycle and initial records, in one transaction on top of any copied prefix. */

@@ -11,13 +11,15 @@
  *   releaseFork  drops the reference (the fork was deleted, expired, or failed to finish its create)
  */
 import { EMPTY_STREAM_STATE, type StreamState } from "../domain/append";
+import { retentionExpiresAtMs } from "../domain/config";
 import { invalid, streamError, type StreamError } from "../domain/errors";
-import { isJsonType, mediaType, type Inheritance } from "../domain/lifecycle";
+import { isJsonType, mediaType, type ForkRequest, type Inheritance } from "../domain/lifecycle";
 import type { SequencedRecord } from "../domain/types";
-import type { streamStub } from "../env";
+import { streamStub } from "../env";
 import { err, ok, type Result } from "../lib/result";
 import type { LifecycleStore } from "../storage/lifecycle-store";
-import type { GuardedStream, StreamHost } from "./guarded-stream";
+import type { GuardedStream } from "./guarded-stream";
+import type { GuardedCreate, GuardedCreated, StreamHost } from "./guarded-types";
 
 export interface ForkPointRequest {
   seqNum: number | null;
@@ -106,11 +108,42 @@ export class ForkSource {
 }
 
 /**
+ * The fork side of a create: takes a reference on the source, copies the prefix, then lets `commit` write the
+ * fork's own state on top of it. Whatever fails after the reference was taken lets go of it again.
+ */
+export async function createFork(
+  host: StreamHost,
+  request: GuardedCreate,
+  fork: ForkRequest,
+  commit: (incarnation: string, grant: ForkGrant, prefix: StreamState) => Result<GuardedCreated, StreamError>,
+): Promise<Result<GuardedCreated, StreamError>> {
+  const incarnation = crypto.randomUUID();
+  const { basin, stream, config } = request.init;
+  const source = streamStub(host.env, basin, fork.source);
+  const forkId = forkIdOf(stream, incarnation);
+  const grant = await source.acquireFork(forkId, { seqNum: fork.seqNum, within: fork.within, contentType: request.spec.contentType });
+  if (!grant.ok) return grant;
+  let created: Result<GuardedCreated, StreamError>;
+  try {
+    const prefix = await copyPrefix(host.store, source, forkId, grant.value, retentionExpiresAtMs(config, Date.now()));
+    created = prefix.ok ? commit(incarnation, grant.value, prefix.value) : prefix;
+  } catch (error) {
+    await source.releaseFork(forkId);
+    throw error;
+  }
+  if (!created.ok) {
+    host.store.clearRecords();
+    await source.releaseFork(forkId);
+  }
+  return created;
+}
+
+/**
  * The fork side: copies the granted prefix into this (still metaless, so still invisible) object, page by
  * page, and returns the stream state it leaves. Rows are written with their source seq nums, one row per run
  * of consecutive records (a trimmed source can have holes).
  */
-export async function copyPrefix(
+async function copyPrefix(
   store: StreamHost["store"],
   source: ReturnType<typeof streamStub>,
   forkId: string,

@@ -21,10 +21,11 @@ import { METERED_BYTES_PER_BATCH_MAX, RECORDS_PER_BATCH_MAX } from "../domain/li
 import type { Env } from "../env";
 import { LIVE_PATH } from "../protocol/live";
 import { FOLLOW_GAP_RECORDS_MAX, Followers } from "./followers";
-import {
-  GuardedStream, type GuardedAppend, type GuardedAppendAck, type GuardedCreate, type GuardedCreated, type GuardedRead,
-  type GuardedReadRequest, type StreamDescription, type StreamHost,
-} from "./guarded-stream";
+import { GuardedStream } from "./guarded-stream";
+import type {
+  GuardedAppend, GuardedAppendAck, GuardedCreate, GuardedCreated, GuardedRead, GuardedReadRequest, StreamDescription,
+  StreamHost,
+} from "./guarded-types";
 import { ForkSource, type ForkGrant, type ForkPage, type ForkPointRequest } from "./stream-forks";
 
 export interface StreamInit {

@@ -325,6 +325,24 @@ describe("S2S append session", () => {
     await expectErrorBody(new Response(Buffer.concat(chunks), { status: res.statusCode!, headers: { "content-type": res.headers["content-type"] ?? "" } }), 404, "stream_not_found");
   });
 
+  it("authorizes command records per input: a token without `trim` gets 403 at the trim, after earlier acks", async () => {
+    const stream = await newStream();
+    const issued = await api("/access-tokens", {
+      method: "POST",
+      json: { id: `s2s-${crypto.randomUUID().slice(0, 8)}`, scope: { basins: { exact: basin }, streams: { exact: stream }, ops: ["append"] } },
+    });
+    expect(issued.status).toBe(201);
+    const token = (await jsonOf(issued)).access_token as string;
+    const trim: AppendInput = { records: [{ headers: [[new Uint8Array(), utf8("trim")]], body: new Uint8Array(8) }] };
+    const session = Session.open(stream, { authorization: `Bearer ${token}` });
+    session.end(concatBytes([frameOf(input(["a"])), frameOf(trim), frameOf(input(["never"]))]));
+    const { acks, terminal } = await session.rest();
+    expect(spans(acks)).toEqual([[0, 1]]);
+    expect(terminal?.status).toBe(403);
+    expect(terminal?.body).toMatchObject({ code: "permission_denied" });
+    expect(await tailOf(stream)).toBe(1);
+  });
+
   it("refuses a session without a token with 401 before it starts", async () => {
     const stream = await newStream();
     const res = await fetch(`${baseUrl()}/v1${recordsPath(stream)}`, {

@@ -231,9 +231,4 @@ describe("S2S read errors before the session starts are plain JSON responses", (
     expect(res.status).toBe(422);
     expect(res.headers.get("content-type")).toMatch(/^application\/json/);
   });
-
-  it("append sessions are not served yet: 501", async () => {
-    const res = await api(recordsPath(await newStream()), { method: "POST", basin, headers: { "content-type": "s2s/proto" }, body: new Uint8Array([0, 0, 1, 0]) });
-    await expectErrorBody(res, 501, "not_implemented");
-  });
 });

@@ -8,16 +8,21 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_ROOT_TOKEN } from "../support/auth";
 import { baseUrl, basinName, streamName } from "../support/s2";
 
-// Count the HTTP/2 connections the SDK opens: it imports `node:http2` dynamically, whose ESM namespace follows
-// the CommonJS exports once they are re-synced.
+// Count the HTTP/2 streams the SDK opens: it imports `node:http2` dynamically, whose ESM namespace follows the
+// CommonJS exports once they are re-synced. Connections are pooled, so streams (one per session) are counted.
 const http2 = createRequire(import.meta.url)("node:http2") as typeof import("node:http2");
 const originalConnect = http2.connect;
-let h2Connects = 0;
+let h2Streams = 0;
 
 beforeAll(() => {
   http2.connect = ((...args: Parameters<typeof originalConnect>) => {
-    h2Connects++;
-    return originalConnect(...args);
+    const session = originalConnect(...args);
+    const request = session.request.bind(session);
+    session.request = ((...requestArgs: Parameters<typeof request>) => {
+      h2Streams++;
+      return request(...requestArgs);
+    }) as typeof request;
+    return session;
   }) as typeof originalConnect;
   syncBuiltinESMExports();
 });
@@ -44,7 +49,7 @@ const records = (...bodies: string[]) => bodies.map((body) => AppendRecord.strin
 
 describe("S2 SDK with default settings over the local HTTP/2 front", () => {
   it("runs a pipelined append session: acks in submission order", async () => {
-    const before = h2Connects;
+    const before = h2Streams;
     const stream = s2.basin(basinNameValue).stream(streamName("sess"));
     const session = await stream.appendSession();
     const tickets = await Promise.all([
@@ -55,15 +60,16 @@ describe("S2 SDK with default settings over the local HTTP/2 front", () => {
     const acks = await Promise.all(tickets.map((ticket) => ticket.ack()));
     expect(acks.map((ack) => [ack.start.seqNum, ack.end.seqNum])).toEqual([[0, 2], [2, 3], [3, 6]]);
     await session.close();
-    expect(h2Connects, "the SDK did not open an HTTP/2 connection").toBeGreaterThan(before);
+    expect(h2Streams, "the SDK did not open an HTTP/2 stream").toBeGreaterThan(before);
     expect((await stream.checkTail()).tail.seqNum).toBe(6);
   });
 
   it("runs a read session: catch-up, then live records appended meanwhile", async () => {
-    const before = h2Connects;
+    const before = h2Streams;
     const stream = s2.basin(basinNameValue).stream(streamName("read"));
     await stream.append(AppendInput.create(records("r0", "r1")));
-    const session = await stream.readSession({ start: { from: { seqNum: 0 } }, stop: { limits: { count: 4 } } });
+    // A count alone cannot follow (spec §10.2): with `waitSecs` the budget spans catch-up and live records.
+    const session = await stream.readSession({ start: { from: { seqNum: 0 } }, stop: { limits: { count: 4 }, waitSecs: 10 } });
     const seen: [number, string][] = [];
     const reading = (async () => {
       for await (const record of session) seen.push([record.seqNum, record.body]);
@@ -72,11 +78,11 @@ describe("S2 SDK with default settings over the local HTTP/2 front", () => {
     await stream.append(AppendInput.create(records("r2", "r3")));
     await reading;
     expect(seen).toEqual([[0, "r0"], [1, "r1"], [2, "r2"], [3, "r3"]]);
-    expect(h2Connects).toBeGreaterThan(before);
+    expect(h2Streams).toBeGreaterThan(before);
   });
 
   it("runs the Producer: per-record acks with consecutive seq nums", async () => {
-    const before = h2Connects;
+    const before = h2Streams;
     const stream = s2.basin(basinNameValue).stream(streamName("prod"));
     const producer = new Producer(new BatchTransform({ lingerDurationMillis: 5 }), await stream.appendSession());
     const tickets = [];
@@ -84,7 +90,7 @@ describe("S2 SDK with default settings over the local HTTP/2 front", () => {
     const acks = await Promise.all(tickets.map((ticket) => ticket.ack()));
     expect(acks.map((ack) => ack.seqNum())).toEqual(Array.from({ length: 25 }, (_, i) => i));
     await producer.close();
-    expect(h2Connects).toBeGreaterThan(before);
+    expect(h2Streams).toBeGreaterThan(before);
     const batch = await stream.read({ start: { from: { seqNum: 0 } }, stop: { limits: { count: 25 } } });
     expect(batch.records.map((record) => record.body)).toEqual(Array.from({ length: 25 }, (_, i) => `p${i}`));
   });

@@ -27,7 +27,7 @@ export function client(): S2 {
   });
 }
 
-/** HTTP/2 (S2S) is not served; sessions must use fetch+SSE. Unary calls use fetch regardless. */
+/** The fetch transport (JSON, SSE), as browsers use it; sdk-sessions.test.ts covers the default S2S-over-h2c one. */
 export function stream(basin: S2Basin, name: string): S2Stream {
   return basin.stream(name, { forceTransport: "fetch" });
 }

@@ -11,7 +11,7 @@ import { nextCursor } from "../../protocol/ds/cursor";
 import { CURSOR_PARAM, STREAM_CURSOR, STREAM_SSE_DATA_ENCODING } from "../../protocol/ds/headers";
 import { renderOffset, startSeqNum, type OffsetStart } from "../../protocol/ds/offset";
 import { renderControlEvent, renderDataEvent } from "../../protocol/ds/sse";
-import type { GuardedRead } from "../../stream/guarded-stream";
+import type { GuardedRead } from "../../stream/guarded-types";
 import { readSession, type SessionTarget } from "../read-session";
 import { Rejection, unwrap } from "../s2/request";
 import { rememberIncarnation } from "./edge-cache";
@@ -90,11 +90,20 @@ function sseBody(c: DsContext, name: string, read: GuardedRead): ReadableStream<
   const closedTail = read.closed ? read.outcome.tail.seqNum : undefined;
   let knownTail = read.outcome.tail.seqNum;
   let position = read.fromSeqNum;
+  /**
+   * The position a catch-up control event just called up to date. The session announces reaching the tail
+   * with a heartbeat right after its catch-up; a second control for the same position would repeat the
+   * offset (the suite wants control offsets to increase, and one control per catch-up read).
+   */
+  let announced: number | undefined;
   let session: AsyncGenerator<ReadOutput> | undefined;
 
-  const control = (closed: boolean) => renderControlEvent(closed
-    ? { streamNextOffset: renderOffset(position), upToDate: true, streamClosed: true }
-    : { streamNextOffset: renderOffset(position), streamCursor: nextCursor(Date.now(), clientCursor), ...(position >= knownTail ? { upToDate: true } : {}) });
+  const control = (closed: boolean) => {
+    const upToDate = closed || position >= knownTail;
+    return renderControlEvent(closed
+      ? { streamNextOffset: renderOffset(position), upToDate: true, streamClosed: true }
+      : { streamNextOffset: renderOffset(position), streamCursor: nextCursor(Date.now(), clientCursor), ...(upToDate ? { upToDate } : {}) });
+  };
   /** One chunk per read: its data event (if it has records) and its control event together. */
   const render = (records: ReadView["records"], closed: boolean) => {
     const last = records[records.length - 1];
@@ -117,27 +126,35 @@ function sseBody(c: DsContext, name: string, read: GuardedRead): ReadableStream<
       }
       session = readSession(sessionTarget(c, name), read.outcome, liveRequest(read.fromSeqNum, undefined), abort.signal, { followClosure: true });
     },
+    // Loops until it has something to send: a pull that enqueues nothing is not called again.
     async pull(controller) {
       try {
-        const next = session ? await nextBefore(session, deadline) : undefined;
-        if (!next || next.done) {
-          controller.close();
-          stop();
+        for (;;) {
+          const next = session ? await nextBefore(session, deadline) : undefined;
+          if (!next || next.done) {
+            controller.close();
+            stop();
+            return;
+          }
+          const output = next.value;
+          if (output.kind === "heartbeat") {
+            const repeat = announced === output.tail.seqNum;
+            announced = undefined;
+            if (repeat) continue;
+            knownTail = Math.max(knownTail, output.tail.seqNum);
+            position = output.tail.seqNum;
+            controller.enqueue(encoder.encode(control(false)));
+            return;
+          }
+          if (output.batch.tail) knownTail = Math.max(knownTail, output.batch.tail.seqNum);
+          const { chunk, ended } = render(output.batch.records, output.batch.closed ?? false);
+          announced = output.batch.tail === undefined && position >= knownTail ? position : undefined;
+          controller.enqueue(chunk);
+          if (ended) {
+            controller.close();
+            stop();
+          }
           return;
-        }
-        const output = next.value;
-        if (output.kind === "heartbeat") {
-          knownTail = Math.max(knownTail, output.tail.seqNum);
-          position = output.tail.seqNum;
-          controller.enqueue(encoder.encode(control(false)));
-          return;
-        }
-        if (output.batch.tail) knownTail = Math.max(knownTail, output.batch.tail.seqNum);
-        const { chunk, ended } = render(output.batch.records, output.batch.closed ?? false);
-        controller.enqueue(chunk);
-        if (ended) {
-          controller.close();
-          stop();
         }
       } catch (error) {
         // The stream went away mid-session (deleted): the client reconnects and learns why.

@@ -9,6 +9,8 @@ import { accountStub, streamStub, type Env } from "../../env";
 import { err, ok, type Result } from "../../lib/result";
 import { renderDsError } from "../../protocol/ds/errors";
 import { streamNameFromPath } from "../../protocol/ds/requests";
+import type { Operation } from "../../domain/access";
+import { authorize } from "../auth/authorize";
 import type { AppContext } from "../context";
 
 export type DsContext = AppContext;
@@ -32,6 +34,14 @@ export function streamNameOf(c: DsContext): Result<string, StreamError> {
 }
 
 export const dsStub = (env: Env, name: string) => streamStub(env, dsBasin(env), name);
+
+/**
+ * Durable Streams requests are authorized as the S2 operations they are, on the stream in the Durable Streams
+ * basin: PUT create-stream, POST append, GET and HEAD read, DELETE delete-stream (and read on a fork's source).
+ */
+export function authorizeOn(c: DsContext, op: Operation, stream: string): void {
+  authorize(c, op, { basin: dsBasin(c.env), stream });
+}
 
 /**
  * The engine config of a new Durable Streams stream: the basin's defaults, except retention, which is

@@ -12,7 +12,7 @@ import type { AppEnv } from "../context";
 import { Rejection, unwrap } from "../s2/request";
 import { catchUp, head } from "./read";
 import { longPoll, sse } from "./live";
-import { dsErrorResponse, streamNameOf, type DsContext } from "./request";
+import { authorizeOn, dsErrorResponse, streamNameOf, type DsContext } from "./request";
 import { appendToStream, createStream, deleteStream } from "./write";
 
 /** Adds the headers every Durable Streams response carries (PROTOCOL.md §10.7). */
@@ -32,6 +32,7 @@ export function preflight(): Response {
 
 async function read(c: DsContext): Promise<Response> {
   const name = unwrap(streamNameOf(c));
+  authorizeOn(c, "read", name);
   if (c.req.raw.method === "HEAD") return head(c, name);
   const params = new URL(c.req.url).searchParams;
   const start = unwrap(parseOffsetParam(params));

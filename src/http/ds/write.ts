@@ -12,7 +12,7 @@ import { renderOffset } from "../../protocol/ds/offset";
 import { parseAppendHeaders, parseCreateHeaders } from "../../protocol/ds/requests";
 import { readBody, Rejection, unwrap } from "../s2/request";
 import { forgetIncarnation } from "./edge-cache";
-import { dsBasin, dsStub, newStreamConfig, streamNameOf, type DsContext } from "./request";
+import { authorizeOn, dsBasin, dsStub, newStreamConfig, streamNameOf, type DsContext } from "./request";
 
 /** A body as records: raw bytes, and its JSON messages when the request may be in JSON mode. */
 function payloadOf(bytes: Uint8Array, contentType: string | null): AppendPayload {
@@ -23,6 +23,8 @@ function payloadOf(bytes: Uint8Array, contentType: string | null): AppendPayload
 export async function createStream(c: DsContext): Promise<Response> {
   const name = unwrap(streamNameOf(c));
   const spec = unwrap(parseCreateHeaders(c.req.raw.headers));
+  authorizeOn(c, "create-stream", name);
+  if (spec.fork) authorizeOn(c, "read", spec.fork.source);
   const bytes = unwrap(await readBody(c, "too_large"));
   const config = unwrap(await newStreamConfig(c.env));
   const basin = dsBasin(c.env);
@@ -40,6 +42,7 @@ export async function createStream(c: DsContext): Promise<Response> {
 export async function appendToStream(c: DsContext): Promise<Response> {
   const name = unwrap(streamNameOf(c));
   const request = unwrap(parseAppendHeaders(c.req.raw.headers));
+  authorizeOn(c, "append", name);
   const bytes = unwrap(await readBody(c, "too_large"));
   if (bytes.length === 0 && !request.close) throw new Rejection(streamError("invalid", "an append needs a body (or Stream-Closed: true)"));
   if (bytes.length > 0 && request.contentType === null) throw new Rejection(streamError("bad_header", "an append needs a Content-Type"));
@@ -62,6 +65,7 @@ export async function appendToStream(c: DsContext): Promise<Response> {
 
 export async function deleteStream(c: DsContext): Promise<Response> {
   const name = unwrap(streamNameOf(c));
+  authorizeOn(c, "delete-stream", name);
   unwrap(await dsStub(c.env, name).deleteGuarded());
   forgetIncarnation(name);
   return new Response(null, { status: 204 });

@@ -10,7 +10,9 @@
  * - Inputs are applied in arrival order, one stream RPC after the other: each is validated exactly as a unary
  *   append (the `SessionAppend` the route supplies), and its conditions see every earlier input of the session,
  *   because the stream's object is the single writer and the previous RPC has returned before the next starts.
- *   Later frames are decoded while an RPC is in flight (they sit in the transport's buffers meanwhile).
+ *   The client still pipelines: later frames wait in the transport's buffers while an RPC is in flight. (True
+ *   server-side pipelining, several RPCs in flight, would need the object to refuse a session's later inputs
+ *   once one failed, as s2-lite's SessionHandle does; one RPC at a time gives that for free.)
  * - Acks are written in input order, each only after its RPC returned, i.e. after the commit is durable (the
  *   object's output gate holds the reply until then).
  * - The first failure ends the session: a malformed frame (400 bad_frame), an undecodable message (400
@@ -49,10 +51,16 @@ export function appendFailure(error: unknown): StreamError {
   return streamError("other", "append session failed");
 }
 
-/** The response of an S2S append session; the session runs while its body streams. */
-export function s2sAppendResponse(body: ReadableStream<Uint8Array> | null, append: SessionAppend, compression: Compression): Response {
+/**
+ * The response of an S2S append session; the session runs while its body streams. `keepAlive` receives the
+ * session's promise (the Worker's `waitUntil`), so the runtime never ends the request while the session runs.
+ */
+export function s2sAppendResponse(
+  body: ReadableStream<Uint8Array> | null, append: SessionAppend, compression: Compression,
+  keepAlive: (session: Promise<void>) => void = () => undefined,
+): Response {
   const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-  void runS2sAppendSession(body, append, compression, writable.getWriter());
+  keepAlive(runS2sAppendSession(body, append, compression, writable.getWriter()));
   return new Response(readable, { headers: { "content-type": S2S_CONTENT_TYPE, ...STREAMING_HEADERS } });
 }
 

@@ -1,6 +1,8 @@
 /**
- * S2 data-plane routes (S2-API §9–11): append, read, check-tail on `/streams/{stream}/records`. Bodies are
- * JSON (with `s2-format`) or protobuf, chosen per S2-API §1.5. A call on a stream that does not exist may
+ * S2 data-plane routes (S2-API §9–12): append, read, check-tail on `/streams/{stream}/records`. Bodies are
+ * JSON (with `s2-format`) or protobuf, chosen per S2-API §1.5; `Content-Type: s2s/proto` opens an S2S read
+ * session (GET) or append session (POST, append-session.ts). Check-tail answers JSON only: S2's protobuf schema
+ * has no message for it (its OpenAPI lists only application/json). A call on a stream that does not exist may
  * create it when the basin says so (`create_stream_on_append` / `create_stream_on_read`); only that miss
  * reaches the basin's object, the hit path touches this Worker and the stream's object alone.
  */
@@ -108,7 +110,8 @@ export const recordRoutes = new Hono<AppEnv>()
     if (wantsS2s(c)) {
       // No HTTP Content-Encoding in S2S: frames carry their own compression (S2-API §12.1).
       const append = await openAppendSession(c, basin, name);
-      return s2sAppendResponse(c.req.raw.body, append, negotiateCompression(clientAcceptEncoding(c.req.raw)));
+      const compression = negotiateCompression(clientAcceptEncoding(c.req.raw));
+      return s2sAppendResponse(c.req.raw.body, append, compression, (session) => c.executionCtx.waitUntil(session));
     }
     const input = unwrap(checkAppendInput(unwrap(await appendInput(c))));
     authorizeCommands(c, input, basin, name);

@@ -1,6 +1,7 @@
 /**
  * Request plumbing shared by the S2 handlers: the basin a call is scoped to, names from the path, bounded
- * bodies, content negotiation, and rendering a StreamError as S2's JSON error response.
+ * bodies (decoded per `Content-Encoding`, S2-API §1.6), content negotiation, and rendering a StreamError as
+ * S2's JSON error response.
  */
 import { streamError, type MessageErrorCode, type StreamError } from "../../domain/errors";
 import { REQUEST_BODY_BYTES_MAX } from "../../domain/limits";

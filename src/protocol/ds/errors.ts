@@ -74,6 +74,9 @@ export function renderDsError(error: StreamError): DsErrorResponse {
     case "seq_num_mismatch":
     case "fencing_token_mismatch":
       return { status: 409, headers: {}, body: "append condition failed" };
+    // Only anonymous callers get here (a bad token is refused before any handler), so the challenge is plain.
+    case "authn":
+      return { status: 401, headers: { "WWW-Authenticate": 'Bearer realm="edgestream"' }, body: error.message };
     default:
       if ("message" in error) return { status: DS_STATUS[error.code], headers: {}, body: error.message };
       return unreachable(error);
