@@ -10,13 +10,13 @@ export default defineConfig({
         test: {
           name: "unit",
           environment: "node",
-          include: ["test/unit/**/*.test.ts"],
+          include: ["test/unit/**/*.test.ts", "test/history/**/*.test.ts"],
         },
       },
       {
         plugins: [cloudflareTest({
           wrangler: { configPath: "./wrangler.toml" },
-          miniflare: { bindings: { ROOT_TOKEN: TEST_ROOT_TOKEN } },
+          miniflare: { bindings: { ROOT_TOKEN: TEST_ROOT_TOKEN, DS_SUBSCRIPTIONS: "on" } },
         })],
         test: {
           name: "workers",

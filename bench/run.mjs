@@ -330,8 +330,9 @@ async function main() {
         reasons: result.reasons ?? [],
         wallSeconds: round(wallSeconds),
         server: s0 && s1 ? {
-          cpuSeconds: round(s1.cpuSec - s0.cpuSec, 2),
-          cpuUtilization: round((s1.cpuSec - s0.cpuSec) / wallSeconds, 3),
+          // Per process, so a process replaced mid-run counts from 0 instead of making the sum negative.
+          cpuSeconds: round(Object.values(cpuByRole(s0, s1)).reduce((a, b) => a + b, 0), 2),
+          cpuUtilization: round(Object.values(cpuByRole(s0, s1)).reduce((a, b) => a + b, 0) / wallSeconds, 3),
           peakRssBytes: sampler.peak(),
           cpuSecondsByRole: cpuByRole(s0, s1),
         } : undefined,
@@ -349,7 +350,7 @@ async function main() {
       }
       // Leftovers are the scenario's own cost: wait (bounded) until the server is idle and its connections are
       // closed, and record how long that took, before the next scenario starts.
-      entry.drainAfter = await settle(server, baselineSockets);
+      entry.drainAfter = await settle(server, baselineSockets, { maxMs: opts.quick ? 15_000 : 45_000 });
       if (entry.drainAfter && (entry.drainAfter.seconds > 1 || !entry.drainAfter.quiet)) {
         const d = entry.drainAfter;
         log(`${scenario.name}: server idle again after ${d.seconds}s (${d.cpuSeconds} CPU s; workerd sockets ${d.socketsAtStart} -> ${d.sockets}, baseline ${baselineSockets})${d.quiet ? "" : " — gave up waiting"}`);

@@ -3,12 +3,14 @@
  */
 import type { AccountObject } from "./control/account-object";
 import type { BasinObject } from "./control/basin-object";
+import type { SubscriptionObject } from "./control/subscription-object";
 import type { StreamObject } from "./stream/stream-object";
 
 export interface Env {
   STREAMS: DurableObjectNamespace<StreamObject>;
   BASINS: DurableObjectNamespace<BasinObject>;
   ACCOUNT: DurableObjectNamespace<AccountObject>;
+  SUBSCRIPTIONS: DurableObjectNamespace<SubscriptionObject>;
   SEGMENTS: R2Bucket;
   /** Hosts `{basin}.<BASIN_DOMAIN>` imply the basin, as `{basin}.b.s2.dev` does on s2.dev. Default `localhost`. */
   BASIN_DOMAIN?: string;
@@ -20,6 +22,11 @@ export interface Env {
   DS_BASIN?: string;
   /** How long a Durable Streams long-poll waits for data before answering 204, in ms (default 20000). */
   DS_LONG_POLL_TIMEOUT_MS?: string;
+  /**
+   * Durable Streams subscriptions (`/v1/stream/__ds/…`): `off` (default), `on`, or `local`, which also allows
+   * plain-http webhooks to localhost / 127.0.0.x for local development.
+   */
+  DS_SUBSCRIPTIONS?: string;
 }
 
 /**
@@ -41,3 +48,7 @@ export const basinStub = (env: Env, basin: string) =>
 /** One account per deployment: the basin registry. */
 export const accountStub = (env: Env) =>
   env.ACCOUNT.get(env.ACCOUNT.idFromName("account")) as unknown as Remote<AccountObject>;
+
+/** One subscription object per basin: every Durable Streams subscription of that basin. */
+export const subscriptionsStub = (env: Env, basin: string) =>
+  env.SUBSCRIPTIONS.get(env.SUBSCRIPTIONS.idFromName(basin)) as unknown as Remote<SubscriptionObject>;

@@ -3,6 +3,7 @@ import { createApp } from "./http/app";
 
 export { AccountObject } from "./control/account-object";
 export { BasinObject } from "./control/basin-object";
+export { SubscriptionObject } from "./control/subscription-object";
 export { StreamObject } from "./stream/stream-object";
 
 export default createApp();

@@ -1,9 +1,10 @@
-// Starts a throwaway `wrangler dev` (own free port, own temp state dir, offline) on a snapshot of the sources,
+// Starts a throwaway `wrangler dev` (own free port, own temp state dir, offline) on a bundle built once from a
+// snapshot of the sources — so nothing that changes in the working tree or node_modules can reload it mid-run —
 // and watches its process tree.
 // Mirrors test/support/wrangler.ts; kept in plain .mjs so the bench needs no TypeScript loader.
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -33,7 +34,7 @@ export function freePort() {
   });
 }
 
-/** Files the worker is built from; copied so that edits to the working tree cannot reload the server mid-run. */
+/** Files the worker is built from. */
 const SNAPSHOT = ["src", "wrangler.toml", "package.json", "tsconfig.json"];
 
 /**
@@ -62,6 +63,39 @@ async function snapshotProject(root, dir) {
 }
 
 /**
+ * Bundles the snapshot once (`wrangler deploy --dry-run`, the bundle that would ship) and points a copy of
+ * its wrangler.toml at the result, for `wrangler dev --no-bundle`. wrangler dev otherwise watches every input
+ * of its own bundle — including files under the live node_modules — and reloads the worker when one changes
+ * (an `npm install` elsewhere did exactly that mid-run), which drops every open connection.
+ */
+async function prebundle(root, projectDir, env, timeoutMs = 60_000) {
+  const outDir = join(projectDir, "dist");
+  const args = [
+    join(root, "node_modules/wrangler/bin/wrangler.js"),
+    "deploy", "--dry-run", "--outdir", outDir, "--config", join(projectDir, "wrangler.toml"),
+  ];
+  const output = await new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: projectDir, env, stdio: ["ignore", "pipe", "pipe"] });
+    let text = "";
+    child.stdout.on("data", (c) => { text += c; });
+    child.stderr.on("data", (c) => { text += c; });
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(text);
+      else reject(new Error(`wrangler could not build the worker (exit ${code}):\n${text.slice(-4000)}`));
+    });
+  });
+  const main = join(outDir, "worker.js");
+  if (!existsSync(main)) throw new Error(`the build produced no ${main}:\n${output.slice(-2000)}`);
+  const toml = await readFile(join(projectDir, "wrangler.toml"), "utf8");
+  if (!/^main\s*=.*$/m.test(toml)) throw new Error("wrangler.toml has no main = line to point at the bundle");
+  await writeFile(join(projectDir, "wrangler.bench.toml"), toml.replace(/^main\s*=.*$/m, 'main = "dist/worker.js"'));
+  return join(projectDir, "wrangler.bench.toml");
+}
+
+/**
  * Spawns wrangler in its own process group (so workerd, which wrangler forks, can be killed with it).
  * Returns { baseUrl, pid, stop(), stopSync(), output() }. stop() is idempotent.
  */
@@ -71,11 +105,20 @@ export async function startServer({ root, logLevel = "warn", timeoutMs = 90_000,
   const workDir = await mkdtemp(join(tmpdir(), "edgestream-bench-"));
   const projectDir = join(workDir, "project");
   const dataDir = join(workDir, "state");
-  const sourceSha256 = await snapshotProject(root, projectDir);
+  let sourceSha256;
+  let config;
+  try {
+    sourceSha256 = await snapshotProject(root, projectDir);
+    config = await prebundle(root, projectDir, offlineEnv());
+  } catch (err) {
+    await rm(workDir, { recursive: true, force: true });
+    throw err;
+  }
   const args = [
     join(root, "node_modules/wrangler/bin/wrangler.js"),
     "dev",
-    "--config", join(projectDir, "wrangler.toml"),
+    "--no-bundle",
+    "--config", config,
     "--ip", "127.0.0.1",
     "--port", String(port),
     "--inspector-port", String(inspectorPort),
@@ -152,6 +195,8 @@ export async function startServer({ root, logLevel = "warn", timeoutMs = 90_000,
       if (spawnError) throw new Error(`failed to start wrangler: ${spawnError.message}`);
       if (!alive()) throw new Error(`wrangler dev exited early (code ${child.exitCode}, signal ${child.signalCode})`);
       if (Date.now() > deadline) throw new Error(`no 200 from GET /health within ${timeoutMs} ms (last: ${last})`);
+      // wrangler keeps watching after a failed build, so it would never answer: give up at once.
+      if (/Build failed/.test(output)) throw new Error("wrangler could not build the worker (a snapshot of the working tree was used)");
       try {
         const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(2_000) });
         await res.arrayBuffer();

@@ -66,6 +66,8 @@ export interface StreamLifecycle {
   softDeleted: boolean;
   /** Differs for every creation under the same name, so ETags of a deleted stream never match a new one. */
   incarnation: string;
+  /** A subscription links this stream: each append reports the new tail to the basin's subscriptions. */
+  watched: boolean;
 }
 
 /** An appended body and the records it becomes under each content type (see recordBodies). */
@@ -85,6 +87,7 @@ export function defaultLifecycle(createdAtMs: number): StreamLifecycle {
   return {
     contentType: DEFAULT_CONTENT_TYPE, ttlSecs: null, expiresAt: null, lastAccessMs: createdAtMs, closed: false,
     closedBy: null, lastStreamSeq: null, fork: null, softDeleted: false, incarnation: `c${createdAtMs.toString(36)}`,
+    watched: false,
   };
 }
 
@@ -108,6 +111,7 @@ export function newLifecycle(spec: CreateSpec, nowMs: number, incarnation: strin
     fork: fork ?? null,
     softDeleted: false,
     incarnation,
+    watched: false,
   };
 }
 

@@ -12,7 +12,9 @@ import type { AppEnv } from "./context";
 import { compressResponses } from "./compression";
 import { accessTokenRoutes } from "./s2/access-tokens";
 import { appendWebSocketRoutes } from "./s2/append-websocket";
-import { dsRoutes, preflight } from "./ds/routes";
+import { preflight } from "./ds/responses";
+import { dsRoutes } from "./ds/routes";
+import { wakeTokenRoutes } from "./ds/subscriptions";
 import { basinRoutes } from "./s2/basins";
 import { readWebSocketRoutes } from "./s2/read-websocket";
 import { recordRoutes } from "./s2/records";
@@ -27,6 +29,8 @@ export function createApp() {
   app.get("/ping", health);
   // Browsers send CORS preflights without credentials, so they are answered before authentication.
   app.options("/v1/stream/*", preflight);
+  // Subscription callbacks carry their wake's own token, and webhook receivers fetch the JWKS anonymously.
+  app.route("/v1/stream/__ds", wakeTokenRoutes);
   app.use("/v1/*", compressResponses); // unary JSON/protobuf bodies per Accept-Encoding (S2-API §1.6)
   app.use("/v1/*", authenticate(s2ErrorResponse));
   app.route("/v1/access-tokens", accessTokenRoutes);

@@ -1,11 +1,14 @@
 /**
  * SQLite storage of a stream's Durable Streams state (domain/lifecycle.ts, domain/producer.ts), next to its
  * records in the same object, so the stream's single writer checks and commits both in one transactionSync.
- * The tables are part of the stream's schema (version 2); stream-store.ts documents them and runs
+ * The tables are part of the stream's schema (version 2, `watched` since 3); stream-store.ts documents them and runs
  * LIFECYCLE_DDL in its migration. Synchronous throughout, like StreamStore.
  */
 import type { ExpiryInstant, ForkOrigin, StreamLifecycle } from "../domain/lifecycle";
 import type { ProducerClaim, ProducerState } from "../domain/producer";
+
+/** Version 3: subscriptions mark the streams they link. */
+export const LIFECYCLE_WATCHED_DDL = "ALTER TABLE stream_lifecycle ADD COLUMN watched INTEGER NOT NULL DEFAULT 0";
 
 export const LIFECYCLE_DDL = `
   CREATE TABLE stream_lifecycle (
@@ -32,6 +35,7 @@ interface LifecycleRow extends Record<string, SqlStorageValue> {
   fork_origin: string | null;
   soft_deleted: number;
   incarnation: string;
+  watched: number;
 }
 
 function fromRow(row: LifecycleRow): StreamLifecycle {
@@ -48,6 +52,7 @@ function fromRow(row: LifecycleRow): StreamLifecycle {
     fork: row.fork_origin === null ? null : (JSON.parse(row.fork_origin) as ForkOrigin),
     softDeleted: row.soft_deleted !== 0,
     incarnation: row.incarnation,
+    watched: row.watched !== 0,
   };
 }
 
@@ -64,12 +69,12 @@ export class LifecycleStore {
     const { expiresAt } = lifecycle;
     this.sql.exec(
       `INSERT OR REPLACE INTO stream_lifecycle (id, content_type, ttl_secs, expires_at_ms, expires_at_text,
-         last_access_ms, closed, closed_by, last_stream_seq, fork_origin, soft_deleted, incarnation)
-       VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         last_access_ms, closed, closed_by, last_stream_seq, fork_origin, soft_deleted, incarnation, watched)
+       VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       lifecycle.contentType, lifecycle.ttlSecs, expiresAt?.ms ?? null, expiresAt?.text ?? null, lifecycle.lastAccessMs,
       lifecycle.closed ? 1 : 0, lifecycle.closedBy === null ? null : JSON.stringify(lifecycle.closedBy),
       lifecycle.lastStreamSeq, lifecycle.fork === null ? null : JSON.stringify(lifecycle.fork),
-      lifecycle.softDeleted ? 1 : 0, lifecycle.incarnation,
+      lifecycle.softDeleted ? 1 : 0, lifecycle.incarnation, lifecycle.watched ? 1 : 0,
     );
   }
 

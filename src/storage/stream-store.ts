@@ -37,6 +37,8 @@
  *                      fork_origin         JSON ForkOrigin (source name, fork point); null unless a fork
  *                      soft_deleted        1 once deleted while forks still referenced it
  *                      incarnation         random per creation; part of every ETag
+ *                      watched             1 while a subscription links the stream (since version 3): each
+ *                                          append then reports its tail to the basin's SubscriptionObject
  *   producers        one row per idempotent producer id, updated by each of its accepted batches.
  *                      producer_id         the Producer-Id header (key)
  *                      epoch, last_seq     the producer's current epoch and last accepted Producer-Seq
@@ -51,9 +53,9 @@ import type { ReadBudget } from "../domain/read";
 import type { SequencedRecord } from "../domain/types";
 import { meteredBytes } from "../domain/metering";
 import { decodeRecordBatch, encodeRecordBatch } from "../domain/record-codec";
-import { LIFECYCLE_DDL } from "./lifecycle-store";
+import { LIFECYCLE_DDL, LIFECYCLE_WATCHED_DDL } from "./lifecycle-store";
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 /** DO SQLite refuses rows over 2 MB; local workerd allows ~8 MiB, so the bound must be ours (PLATFORM.md §1). */
 export const ROW_BYTES_MAX = 2_000_000;
@@ -121,6 +123,7 @@ export class StreamStore {
       CREATE INDEX record_batches_by_timestamp ON record_batches (last_timestamp);
     `);
     if (current < 2) this.sql.exec(LIFECYCLE_DDL);
+    if (current < 3) this.sql.exec(LIFECYCLE_WATCHED_DDL);
     this.sql.exec("DELETE FROM schema_version");
     this.sql.exec("INSERT INTO schema_version (version) VALUES (?)", SCHEMA_VERSION);
   }

@@ -11,17 +11,17 @@
 import { EMPTY_STREAM_STATE, planAppends, type StreamState } from "../domain/append";
 import { retentionExpiresAtMs } from "../domain/config";
 import { streamError, type StreamError } from "../domain/errors";
+import { decideAppend, type GuardedAppend } from "../domain/guarded-append";
 import {
-  defaultLifecycle, expiresAtMs, isExpired, matchesSpec, mediaType, newLifecycle, recordBodies,
-  type CreateSpec, type StreamLifecycle,
+  defaultLifecycle, expiresAtMs, isExpired, matchesSpec, newLifecycle, recordBodies, type CreateSpec, type StreamLifecycle,
 } from "../domain/lifecycle";
-import { checkProducer, checkStreamSeq, sameClaim, type ProducerState } from "../domain/producer";
-import { basinStub, streamStub } from "../env";
+import type { StreamPosition } from "../domain/types";
+import { basinStub, streamStub, subscriptionsStub } from "../env";
 import { err, ok, type Result } from "../lib/result";
 import type { LifecycleStore } from "../storage/lifecycle-store";
 import type { StreamMeta } from "../storage/stream-store";
 import type {
-  GuardedAppend, GuardedAppendAck, GuardedCreate, GuardedCreated, GuardedRead, GuardedReadRequest, StreamDescription,
+  GuardedAppendAck, GuardedCreate, GuardedCreated, GuardedRead, GuardedReadRequest, StreamDescription,
   StreamHost,
 } from "./guarded-types";
 import { createFork, forkIdOf } from "./stream-forks";
@@ -34,17 +34,23 @@ type Presence =
   | { kind: "gone" }
   | { kind: "live"; meta: StreamMeta; lifecycle: StreamLifecycle };
 
+/** A sliding TTL's last access is stored at most this stale (see touch). */
+const TOUCH_PERSIST_MS_MAX = 1_000;
+
 const notFound = () => streamError("stream_not_found", "stream not found");
 const gone = () => streamError("stream_gone", "stream was deleted; its forks still hold its data");
 
 export class GuardedStream {
   /** Mirror of stream_lifecycle; undefined for a stream never touched through Durable Streams. */
   #lifecycle: StreamLifecycle | undefined;
+  /** The last access as stored; the mirror runs ahead of it by less than TOUCH_PERSIST_MS_MAX. */
+  #storedAccessMs = 0;
 
   constructor(private readonly host: StreamHost, private readonly lifecycles: LifecycleStore) {}
 
   load(): void {
     this.#lifecycle = this.lifecycles.load();
+    this.#storedAccessMs = this.#lifecycle?.lastAccessMs ?? 0;
   }
 
   /** The stream was destroyed: nothing of it remains. */
@@ -63,11 +69,18 @@ export class GuardedStream {
     return live.value.lifecycle.closed ? err({ code: "stream_closed", tail: live.value.meta.state.tail }) : ok(undefined);
   }
 
-  /** A read or write reached the stream: the sliding window moves (inside the append's transaction, if any). */
+  /**
+   * A read or write reached the stream: the sliding window moves (inside the append's transaction, if any).
+   * Storing every access would make each read a billed row write; the stored time may lag by less than
+   * TOUCH_PERSIST_MS_MAX (or a tenth of the TTL), which only matters if the object is evicted meanwhile.
+   */
   touch(nowMs: number): void {
-    if (this.#lifecycle?.ttlSecs == null) return;
+    const ttlSecs = this.#lifecycle?.ttlSecs;
+    if (ttlSecs == null) return;
+    this.#lifecycle = { ...this.#lifecycle!, lastAccessMs: nowMs };
+    if (nowMs - this.#storedAccessMs < Math.min(TOUCH_PERSIST_MS_MAX, ttlSecs * 100)) return;
     this.lifecycles.touch(nowMs);
-    this.#lifecycle = { ...this.#lifecycle, lastAccessMs: nowMs };
+    this.#storedAccessMs = nowMs;
   }
 
   isClosed(): boolean {
@@ -88,24 +101,15 @@ export class GuardedStream {
     const existing = await this.#existing(request.spec);
     if (existing) return existing;
     const fork = request.spec.fork;
-    if (!fork) {
-      const nowMs = Date.now();
-      const created = this.#commitCreate(request, nowMs, newLifecycle(request.spec, nowMs, crypto.randomUUID()), EMPTY_STREAM_STATE);
-      if (created.ok) await this.#armExpiry();
-      return created;
-    }
-    // Everything else waits while the prefix is copied, so no request sees the fork half made.
-    return this.host.ctx.blockConcurrencyWhile(async () => {
-      const raced = await this.#existing(request.spec);
-      if (raced) return raced;
-      const nowMs = Date.now();
-      const created = await createFork(this.host, request, fork, (incarnation, grant, prefix) => this.#commitCreate(
-        request, nowMs, newLifecycle(request.spec, nowMs, incarnation, grant.inherited, { ...fork, resolvedSeqNum: grant.resolvedSeqNum }),
-        prefix,
-      ));
-      if (created.ok) await this.#armExpiry();
-      return created;
-    });
+    const nowMs = Date.now();
+    // A fork copies its prefix first; everything else waits meanwhile, so no request sees it half made.
+    const created = fork
+      ? await this.host.ctx.blockConcurrencyWhile(async () => await this.#existing(request.spec) ??
+        createFork(this.host, request, fork, (incarnation, grant, prefix) => this.#commitCreate(request, nowMs,
+          newLifecycle(request.spec, nowMs, incarnation, grant.inherited, { ...fork, resolvedSeqNum: grant.resolvedSeqNum }), prefix)))
+      : this.#commitCreate(request, nowMs, newLifecycle(request.spec, nowMs, crypto.randomUUID()), EMPTY_STREAM_STATE);
+    if (created.ok && created.value.created) await this.#armExpiry();
+    return created;
   }
 
   append(request: GuardedAppend): Result<GuardedAppendAck, StreamError> {
@@ -114,43 +118,32 @@ export class GuardedStream {
     if (!live.ok) return live;
     const { meta, lifecycle } = live.value;
     const { producer } = request;
-    const closeOnly = request.close && request.payload.bytes.length === 0;
-    // PROTOCOL.md §5.2 precedence: closed, then content type, then producer, then Stream-Seq, then the body.
-    if (lifecycle.closed) return this.#appendToClosed(request, meta, lifecycle, nowMs);
-    if (!closeOnly && request.contentType !== null && mediaType(request.contentType) !== mediaType(lifecycle.contentType)) {
-      return err({ code: "content_type_mismatch", expected: lifecycle.contentType });
+    const decided = decideAppend(request, {
+      lifecycle, state: meta.state, config: meta.config, producer: producer ? this.lifecycles.producer(producer.id) : undefined, nowMs,
+    });
+    if (!decided.ok) return decided;
+    const decision = decided.value;
+    switch (decision.kind) {
+      case "duplicate":
+        return ok({ tail: meta.state.tail, closed: decision.closed, producer: decision.producer, duplicate: true });
+      case "closed_again":
+        this.touch(nowMs);
+        return ok({ tail: meta.state.tail, closed: true, producer: null, duplicate: false });
+      case "commit":
+        break;
     }
-    let producerState: ProducerState | null = null;
-    if (producer) {
-      const verdict = checkProducer(this.lifecycles.producer(producer.id), producer);
-      if (!verdict.ok) return verdict;
-      if (verdict.value.kind === "duplicate") {
-        return ok({ tail: meta.state.tail, closed: false, producer: verdict.value.state, duplicate: true });
-      }
-      producerState = verdict.value.state;
-    }
-    const ordered = checkStreamSeq(lifecycle.lastStreamSeq, request.streamSeq);
-    if (!ordered.ok) return ordered;
-    const bodies = closeOnly ? ok([]) : recordBodies(request.payload, lifecycle.contentType, "reject");
-    if (!bodies.ok) return bodies;
-    const planned = planAppends(meta.state, bodies.value.map((body) => ({ headers: [], body })), meta.config, nowMs);
-    if (!planned.ok) return planned;
-
-    const next: StreamLifecycle = {
-      ...lifecycle, lastAccessMs: nowMs, closed: request.close, closedBy: request.close ? producer : null,
-      lastStreamSeq: request.streamSeq ?? lifecycle.lastStreamSeq,
-    };
+    const { batches, lifecycle: next, producer: producerState } = decision;
     const retentionMs = retentionExpiresAtMs(meta.config, nowMs);
     this.host.ctx.storage.transactionSync(() => {
-      for (const batch of planned.value) this.host.store.appendBatch(batch.records, batch.state, retentionMs);
+      for (const batch of batches) this.host.store.appendBatch(batch.records, batch.state, retentionMs);
       this.lifecycles.save(next);
       if (producer && producerState) this.lifecycles.saveProducer(producer.id, producerState, nowMs);
     });
-    this.#lifecycle = next;
-    const batches = planned.value;
+    this.#remember(next);
     if (batches.length > 0) meta.state = batches[batches.length - 1]!.state;
     batches.forEach((batch, i) => this.host.followers.push(batch.records, meta.state.tail, request.close && i === batches.length - 1));
     if (batches.length === 0 && request.close) this.host.followers.push([], meta.state.tail, true);
+    if (batches.length > 0) this.reportAppend(meta.state.tail);
     return ok({ tail: meta.state.tail, closed: next.closed, producer: producerState, duplicate: false });
   }
 
@@ -178,10 +171,31 @@ export class GuardedStream {
       return ok(undefined);
     }
     const next = { ...live.value.lifecycle, softDeleted: true };
-    this.lifecycles.save(next);
-    this.#lifecycle = next;
+    this.#save(next);
     this.host.followers.closeAll();
     return ok(undefined);
+  }
+
+  /** Subscriptions link (or stop linking) this stream (control/subscription-object.ts). */
+  watch(on: boolean): Result<void, StreamError> {
+    const meta = this.host.meta();
+    if (!meta) return err(notFound());
+    const lifecycle = this.#lifecycle ?? defaultLifecycle(meta.createdAtMs);
+    if (lifecycle.watched === on) return ok(undefined);
+    const next = { ...lifecycle, watched: on };
+    this.#save(next);
+    return ok(undefined);
+  }
+
+  /**
+   * After any append: a linked stream reports its new tail to its basin's subscriptions. Not awaited, so it
+   * never delays the ack; a lost report is caught up by the next one, or by a claim, which asks the stream.
+   */
+  reportAppend(tail: StreamPosition): void {
+    const meta = this.host.meta();
+    if (!meta || !this.#lifecycle?.watched) return;
+    void subscriptionsStub(this.host.env, meta.basin).streamAppended(meta.basin, meta.stream, tail.seqNum)
+      .catch((error) => console.error(`StreamObject ${meta.basin}/${meta.stream}: subscription report failed`, error));
   }
 
   /** Before the object is emptied: a fork lets go of its source, which may then be reclaimed in turn. */
@@ -206,6 +220,17 @@ export class GuardedStream {
     const lifecycle = this.#lifecycle;
     if (!lifecycle || this.lifecycles.forkRefCount() > 0) return;
     if (lifecycle.softDeleted || isExpired(lifecycle, Date.now())) await this.host.ctx.storage.setAlarm(Date.now());
+  }
+
+  #save(lifecycle: StreamLifecycle): void {
+    this.lifecycles.save(lifecycle);
+    this.#remember(lifecycle);
+  }
+
+  /** The mirror after a committed save. */
+  #remember(lifecycle: StreamLifecycle): void {
+    this.#lifecycle = lifecycle;
+    this.#storedAccessMs = lifecycle.lastAccessMs;
   }
 
   #presence(nowMs: number): Presence {
@@ -269,23 +294,8 @@ export class GuardedStream {
     const batches = planned.value;
     if (batches.length > 0) meta.state = batches[batches.length - 1]!.state;
     this.host.setMeta(meta);
-    this.#lifecycle = lifecycle;
+    this.#remember(lifecycle);
     return ok({ created: true, tail: meta.state.tail, contentType: lifecycle.contentType, closed: lifecycle.closed });
-  }
-
-  /** A closed stream takes nothing, but answers the retry of the append that closed it as a duplicate. */
-  #appendToClosed(request: GuardedAppend, meta: StreamMeta, lifecycle: StreamLifecycle, nowMs: number): Result<GuardedAppendAck, StreamError> {
-    const { producer } = request;
-    const tail = meta.state.tail;
-    if (producer && lifecycle.closedBy && sameClaim(producer, lifecycle.closedBy)) {
-      return ok({ tail, closed: true, producer: { epoch: producer.epoch, lastSeq: producer.seq }, duplicate: true });
-    }
-    if (request.close && request.payload.bytes.length === 0 && !producer) {
-      // Closing again is idempotent, and still a write for the sliding TTL (PROTOCOL.md §5.3).
-      this.touch(nowMs);
-      return ok({ tail, closed: true, producer: null, duplicate: false });
-    }
-    return err({ code: "stream_closed", tail });
   }
 
   async #purge(meta: StreamMeta): Promise<void> {

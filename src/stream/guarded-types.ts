@@ -3,12 +3,14 @@
  * back, and what the rules need of the StreamObject they live in. Plain data, so it crosses RPC intact.
  */
 import type { AppendPayload, CreateSpec } from "../domain/lifecycle";
-import type { ProducerClaim, ProducerState } from "../domain/producer";
+import type { ProducerState } from "../domain/producer";
 import type { ReadLimits, StreamPosition } from "../domain/types";
 import type { Env } from "../env";
 import type { StreamMeta, StreamStore } from "../storage/stream-store";
 import type { Followers } from "./followers";
 import type { ReadOutcome, StreamInit } from "./stream-object";
+
+export type { GuardedAppend } from "../domain/guarded-append";
 
 /** What the GuardedStream needs of the object it lives in. */
 export interface StreamHost {
@@ -35,15 +37,6 @@ export interface GuardedCreated {
   tail: StreamPosition;
   contentType: string;
   closed: boolean;
-}
-
-export interface GuardedAppend {
-  /** Null only for a close without a body, whose type is ignored (PROTOCOL.md §5.3). */
-  contentType: string | null;
-  payload: AppendPayload;
-  close: boolean;
-  producer: ProducerClaim | null;
-  streamSeq: string | null;
 }
 
 export interface GuardedAppendAck {

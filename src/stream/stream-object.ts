@@ -117,6 +117,7 @@ export class StreamObject extends DurableObject<Env> {
     });
     meta.state = planned.value.state;
     this.#followers.push(planned.value.records, meta.state.tail);
+    this.#guarded.reportAppend(meta.state.tail);
     return ok(planned.value.ack);
   }
 
@@ -231,5 +232,9 @@ export class StreamObject extends DurableObject<Env> {
 
   releaseFork(forkId: string): Promise<Result<void, StreamError>> {
     return this.#forks.release(forkId);
+  }
+
+  watch(on: boolean): Result<void, StreamError> {
+    return this.#guarded.watch(on);
   }
 }

@@ -53,6 +53,8 @@ export async function startDevServer(timeoutMs = 90_000): Promise<DevServer> {
     "--inspector-port", String(inspectorPort),
     "--log-level", process.env.EDGESTREAM_E2E_LOG_LEVEL ?? "warn",
     "--var", `DS_LONG_POLL_TIMEOUT_MS:${E2E_DS_LONG_POLL_TIMEOUT_MS}`,
+    // Durable Streams subscriptions on, with plain-http webhooks to 127.0.0.1 (the suite's receivers).
+    "--var", "DS_SUBSCRIPTIONS:local",
   ];
   // process.execPath: vitest runs on the project's Node 24, which wrangler needs.
   const child = spawn(process.execPath, args, {

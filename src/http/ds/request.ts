@@ -8,10 +8,12 @@ import { checkStreamName } from "../../domain/names";
 import { accountStub, streamStub, type Env } from "../../env";
 import { err, ok, type Result } from "../../lib/result";
 import { renderDsError } from "../../protocol/ds/errors";
+import { CONTROL_SEGMENT } from "../../protocol/ds/headers";
 import { streamNameFromPath } from "../../protocol/ds/requests";
 import type { Operation } from "../../domain/access";
 import { authorize } from "../auth/authorize";
 import type { AppContext } from "../context";
+import { Rejection } from "../s2/request";
 
 export type DsContext = AppContext;
 
@@ -30,7 +32,10 @@ export function streamNameOf(c: DsContext): Result<string, StreamError> {
   const name = streamNameFromPath(new URL(c.req.url).pathname);
   if (name === undefined) return err(streamError("bad_path", "malformed stream path"));
   const problem = checkStreamName(name);
-  return problem ? err(streamError("bad_path", problem)) : ok(name);
+  if (problem) return err(streamError("bad_path", problem));
+  // However it is encoded, a first segment `__ds` names the control APIs, never a stream (PROTOCOL.md §6).
+  if (name.split("/")[0] === CONTROL_SEGMENT) return err(streamError("bad_path", `stream paths under ${CONTROL_SEGMENT}/ are reserved`));
+  return ok(name);
 }
 
 export const dsStub = (env: Env, name: string) => streamStub(env, dsBasin(env), name);
@@ -60,6 +65,13 @@ export async function newStreamConfig(env: Env): Promise<Result<StreamConfig, St
   if (!found.ok) return found;
   if (found.value.info.deletedAtMs !== null) return err(streamError("basin_deletion_pending", "the Durable Streams basin is being deleted"));
   return ok(resolveStreamConfig({ retentionPolicy: { kind: "infinite" } }, found.value.config.defaultStreamConfig));
+}
+
+/** The one catch-all of Durable Streams routes: expected failures as DS errors, anything else a logged 500. */
+export function dsOnError(error: Error): Response {
+  if (error instanceof Rejection) return dsErrorResponse(error.error);
+  console.error("durable streams: unhandled error", error);
+  return dsErrorResponse(streamError("other", "internal error"));
 }
 
 export function dsErrorResponse(error: StreamError): Response {

@@ -1,11 +1,14 @@
 /**
- * Headers of Durable Streams responses that carry a stream's position (PROTOCOL.md §5.5–5.7), built in one
- * place so catch-up, long-poll and HEAD agree.
+ * Headers of Durable Streams responses: those that carry a stream's position (PROTOCOL.md §5.5–5.7), built
+ * in one place so catch-up, long-poll and HEAD agree, and those every response carries.
  */
+import type { MiddlewareHandler } from "hono";
 import type { SequencedRecord } from "../../domain/types";
 import { renderReadBody } from "../../protocol/ds/body";
 import { renderEtag } from "../../protocol/ds/caching";
-import { STREAM_CLOSED, STREAM_NEXT_OFFSET, STREAM_UP_TO_DATE } from "../../protocol/ds/headers";
+import {
+  PREFLIGHT_HEADERS, RESPONSE_HEADERS, STREAM_CLOSED, STREAM_NEXT_OFFSET, STREAM_UP_TO_DATE,
+} from "../../protocol/ds/headers";
 import { renderOffset } from "../../protocol/ds/offset";
 
 /** One read as a response describes it. */
@@ -43,4 +46,19 @@ export function positionHeaders(tailSeqNum: number, closed: boolean): Headers {
   const headers = new Headers({ [STREAM_NEXT_OFFSET]: renderOffset(tailSeqNum), [STREAM_UP_TO_DATE]: "true" });
   if (closed) headers.set(STREAM_CLOSED, "true");
   return headers;
+}
+
+/** Adds the headers every Durable Streams response carries (PROTOCOL.md §12.7). */
+export const withResponseHeaders: MiddlewareHandler = async (c, next) => {
+  await next();
+  // Responses from the cache or the runtime can have immutable headers: re-wrap before adding ours.
+  const response = new Response(c.res.body, c.res);
+  for (const [name, value] of Object.entries(RESPONSE_HEADERS)) response.headers.set(name, value);
+  c.res = undefined;
+  c.res = response;
+};
+
+/** CORS preflight: no body, every method and header a client may use. */
+export function preflight(): Response {
+  return new Response(null, { status: 204, headers: { ...RESPONSE_HEADERS, ...PREFLIGHT_HEADERS } });
 }

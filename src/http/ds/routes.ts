@@ -4,31 +4,18 @@
  * authentication, since browsers send preflights without credentials). Every response, errors included,
  * carries the protocol's security and CORS headers; every failure renders through renderDsError.
  */
-import { Hono, type MiddlewareHandler } from "hono";
+import { Hono } from "hono";
 import { streamError } from "../../domain/errors";
-import { CONTROL_SEGMENT, LIVE_LONG_POLL, LIVE_PARAM, LIVE_SSE, PREFLIGHT_HEADERS, RESPONSE_HEADERS } from "../../protocol/ds/headers";
+import { CONTROL_SEGMENT, LIVE_LONG_POLL, LIVE_PARAM, LIVE_SSE, PREFLIGHT_HEADERS } from "../../protocol/ds/headers";
 import { parseOffsetParam } from "../../protocol/ds/offset";
 import type { AppEnv } from "../context";
 import { Rejection, unwrap } from "../s2/request";
 import { catchUp, head } from "./read";
 import { longPoll, sse } from "./live";
-import { authorizeOn, dsErrorResponse, streamNameOf, type DsContext } from "./request";
+import { authorizeOn, dsErrorResponse, dsOnError, streamNameOf, type DsContext } from "./request";
+import { withResponseHeaders } from "./responses";
+import { subscriptionRoutes } from "./subscriptions";
 import { appendToStream, createStream, deleteStream } from "./write";
-
-/** Adds the headers every Durable Streams response carries (PROTOCOL.md §10.7). */
-export const withResponseHeaders: MiddlewareHandler = async (c, next) => {
-  await next();
-  // Responses from the cache or the runtime can have immutable headers: re-wrap before adding ours.
-  const response = new Response(c.res.body, c.res);
-  for (const [name, value] of Object.entries(RESPONSE_HEADERS)) response.headers.set(name, value);
-  c.res = undefined;
-  c.res = response;
-};
-
-/** CORS preflight: no body, every method and header a client may use. */
-export function preflight(): Response {
-  return new Response(null, { status: 204, headers: { ...RESPONSE_HEADERS, ...PREFLIGHT_HEADERS } });
-}
 
 async function read(c: DsContext): Promise<Response> {
   const name = unwrap(streamNameOf(c));
@@ -47,14 +34,11 @@ async function read(c: DsContext): Promise<Response> {
 export const dsRoutes = new Hono<AppEnv>()
   .use("*", withResponseHeaders)
   // Reserved for the control APIs (subscriptions, PROTOCOL.md §6); never a stream name.
+  .route(`/${CONTROL_SEGMENT}`, subscriptionRoutes)
   .all(`/${CONTROL_SEGMENT}/*`, () => dsErrorResponse(streamError("stream_not_found", "no such control API")))
   .put("/*", createStream)
   .post("/*", appendToStream)
   .get("/*", read)
   .delete("/*", deleteStream)
   .all("/*", () => new Response(null, { status: 405, headers: { allow: PREFLIGHT_HEADERS["Access-Control-Allow-Methods"]! } }))
-  .onError((error) => {
-    if (error instanceof Rejection) return dsErrorResponse(error.error);
-    console.error("durable streams: unhandled error", error);
-    return dsErrorResponse(streamError("other", "internal error"));
-  });
+  .onError(dsOnError);

@@ -5,7 +5,7 @@
  */
 import { streamError } from "../../domain/errors";
 import { isJsonType, type AppendPayload } from "../../domain/lifecycle";
-import { basinStub } from "../../env";
+import { basinStub, subscriptionsStub } from "../../env";
 import { PRODUCER_EPOCH, PRODUCER_SEQ, STREAM_CLOSED, STREAM_NEXT_OFFSET } from "../../protocol/ds/headers";
 import { parseJsonMessages } from "../../protocol/ds/json";
 import { renderOffset } from "../../protocol/ds/offset";
@@ -13,6 +13,7 @@ import { parseAppendHeaders, parseCreateHeaders } from "../../protocol/ds/reques
 import { readBody, Rejection, unwrap } from "../s2/request";
 import { forgetIncarnation } from "./edge-cache";
 import { authorizeOn, dsBasin, dsStub, newStreamConfig, streamNameOf, type DsContext } from "./request";
+import { subscriptionsEnabled } from "./subscriptions";
 
 /** A body as records: raw bytes, and its JSON messages when the request may be in JSON mode. */
 function payloadOf(bytes: Uint8Array, contentType: string | null): AppendPayload {
@@ -32,7 +33,11 @@ export async function createStream(c: DsContext): Promise<Response> {
   const created = unwrap(await dsStub(c.env, name).createGuarded({ init, spec, payload: payloadOf(bytes, spec.contentType) }));
   // Listed for S2 on every success, so a create whose listing step failed heals on its retry.
   await basinStub(c.env, basin).adoptStream(name, init.createdAtMs);
-  if (created.created) forgetIncarnation(name);
+  if (created.created) {
+    forgetIncarnation(name);
+    // Pattern subscriptions link a new stream before its first records (PROTOCOL.md §6.2).
+    if (subscriptionsEnabled(c.env)) await subscriptionsStub(c.env, basin).streamCreated(basin, name, created.tail.seqNum);
+  }
   const headers = new Headers({ "content-type": created.contentType, [STREAM_NEXT_OFFSET]: renderOffset(created.tail.seqNum) });
   if (created.closed) headers.set(STREAM_CLOSED, "true");
   if (created.created) headers.set("location", new URL(c.req.url).href.split("?")[0]!);
