@@ -10,7 +10,7 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
 import { S2Client, unaryAgent } from "./lib/client.mjs";
-import { processGroupStats, rssSampler, runtimeSockets, startServer } from "./lib/server.mjs";
+import { killStartedSync, processGroupStats, rssSampler, runtimeSockets, startServer } from "./lib/server.mjs";
 import { round } from "./lib/stats.mjs";
 import { scenarios } from "./scenarios/index.mjs";
 
@@ -238,13 +238,14 @@ async function main() {
     interrupted = true;
     log(`${sig}: stopping`);
     abort.abort();
-    const stop = server ? server.stop() : Promise.resolve();
+    // Still starting: no handle yet, so kill whatever was spawned right away.
+    const stop = server ? server.stop() : Promise.resolve(killStartedSync());
     stop.finally(() => process.exit(sig === "SIGINT" ? 130 : 143));
-    setTimeout(() => { server?.stopSync(); process.exit(1); }, 10_000).unref();
+    setTimeout(() => { killStartedSync(); process.exit(1); }, 10_000).unref();
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  process.on("exit", () => server?.stopSync());
+  process.on("exit", () => killStartedSync());
 
   let exitCode = 0;
   try {
@@ -350,7 +351,7 @@ async function main() {
       }
       // Leftovers are the scenario's own cost: wait (bounded) until the server is idle and its connections are
       // closed, and record how long that took, before the next scenario starts.
-      entry.drainAfter = await settle(server, baselineSockets, { maxMs: opts.quick ? 15_000 : 45_000 });
+      entry.drainAfter = await settle(server, baselineSockets, { maxMs: opts.quick ? 8_000 : 45_000 });
       if (entry.drainAfter && (entry.drainAfter.seconds > 1 || !entry.drainAfter.quiet)) {
         const d = entry.drainAfter;
         log(`${scenario.name}: server idle again after ${d.seconds}s (${d.cpuSeconds} CPU s; workerd sockets ${d.socketsAtStart} -> ${d.sockets}, baseline ${baselineSockets})${d.quiet ? "" : " — gave up waiting"}`);

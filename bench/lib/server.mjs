@@ -34,6 +34,14 @@ export function freePort() {
   });
 }
 
+/** Synchronous killers of every server this process started and has not stopped yet (see killStartedSync). */
+const started = new Set();
+
+/** SIGKILLs the process group of every server started here that is still up; for signal/exit handlers. */
+export function killStartedSync() {
+  for (const kill of [...started]) kill();
+}
+
 /** Files the worker is built from. */
 const SNAPSHOT = ["src", "wrangler.toml", "package.json", "tsconfig.json"];
 
@@ -68,18 +76,20 @@ async function snapshotProject(root, dir) {
  * of its own bundle — including files under the live node_modules — and reloads the worker when one changes
  * (an `npm install` elsewhere did exactly that mid-run), which drops every open connection.
  */
-async function prebundle(root, projectDir, env, timeoutMs = 60_000) {
+async function prebundle(root, projectDir, env, onChild, timeoutMs = 60_000) {
   const outDir = join(projectDir, "dist");
   const args = [
     join(root, "node_modules/wrangler/bin/wrangler.js"),
     "deploy", "--dry-run", "--outdir", outDir, "--config", join(projectDir, "wrangler.toml"),
   ];
   const output = await new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: projectDir, env, stdio: ["ignore", "pipe", "pipe"] });
+    // Its own process group, so an interrupted start can kill the build with its wrangler child.
+    const child = spawn(process.execPath, args, { cwd: projectDir, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    onChild(child);
     let text = "";
     child.stdout.on("data", (c) => { text += c; });
     child.stderr.on("data", (c) => { text += c; });
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    const timer = setTimeout(() => { try { process.kill(-child.pid, "SIGKILL"); } catch { /* gone */ } }, timeoutMs);
     child.on("error", reject);
     child.on("exit", (code) => {
       clearTimeout(timer);
@@ -107,13 +117,24 @@ export async function startServer({ root, logLevel = "warn", timeoutMs = 90_000,
   const dataDir = join(workDir, "state");
   let sourceSha256;
   let config;
+  // Until wrangler runs, an interrupted start only leaves the temp dir (and maybe a short-lived build) behind.
+  let build;
+  const removeWorkDir = () => {
+    started.delete(removeWorkDir);
+    if (build?.pid !== undefined && build.exitCode === null && build.signalCode === null) {
+      try { process.kill(-build.pid, "SIGKILL"); } catch { /* gone */ }
+    }
+    try { rmSync(workDir, { recursive: true, force: true }); } catch { /* best effort */ }
+  };
+  started.add(removeWorkDir);
   try {
     sourceSha256 = await snapshotProject(root, projectDir);
-    config = await prebundle(root, projectDir, offlineEnv());
+    config = await prebundle(root, projectDir, offlineEnv(), (child) => { build = child; });
   } catch (err) {
-    await rm(workDir, { recursive: true, force: true });
+    removeWorkDir();
     throw err;
   }
+  started.delete(removeWorkDir);
   const args = [
     join(root, "node_modules/wrangler/bin/wrangler.js"),
     "dev",
@@ -176,15 +197,19 @@ export async function startServer({ root, logLevel = "warn", timeoutMs = 90_000,
       if (child.pid !== undefined) signalGroup("SIGKILL");
       await rm(workDir, { recursive: true, force: true });
       stopped = true;
+      started.delete(stopSync);
     })();
     return stopping;
   };
   /** Last resort from a synchronous 'exit' handler. */
   const stopSync = () => {
     if (stopped) return;
+    stopped = true;
+    started.delete(stopSync);
     if (child.pid !== undefined) signalGroup("SIGKILL");
     try { rmSync(workDir, { recursive: true, force: true }); } catch { /* best effort */ }
   };
+  started.add(stopSync);
 
   const baseUrl = `http://127.0.0.1:${port}`;
   const server = { baseUrl, port, pid: child.pid, workDir, sourceSha256, errors, stop, stopSync, output: () => output, alive };

@@ -55,7 +55,7 @@ async function atRate(ctx, p, rate) {
 export default {
   name: "append-latency",
   description: "1 KiB records, batch 1, fixed rates; ack latency from the scheduled send time",
-  params: ({ quick }) => ({ rates: [50, 200], seconds: quick ? 4 : 15, recordBytes: RECORD_BYTES, maxInFlight: 64 }),
+  params: ({ quick }) => ({ rates: [50, 200], seconds: quick ? 3 : 15, recordBytes: RECORD_BYTES, maxInFlight: 64 }),
 
   async run(ctx, p) {
     // Warm-up: a few appends so the first rate does not pay for cold paths.

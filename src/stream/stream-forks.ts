@@ -119,6 +119,8 @@ export async function createFork(
 ): Promise<Result<GuardedCreated, StreamError>> {
   const incarnation = crypto.randomUUID();
   const { basin, stream, config } = request.init;
+  // Its own source does not exist yet (it is being created), and asking it would wait on this very create.
+  if (fork.source === stream) return err(streamError("stream_not_found", "fork source not found"));
   const source = streamStub(host.env, basin, fork.source);
   const forkId = forkIdOf(stream, incarnation);
   const grant = await source.acquireFork(forkId, { seqNum: fork.seqNum, within: fork.within, contentType: request.spec.contentType });

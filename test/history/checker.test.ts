@@ -196,6 +196,14 @@ describe("checkHistory: what it catches", () => {
     expect(check(reader(0, [got(0), { ...got(1), body: text("x") }]))).toContain("reader-bytes");
     expect(check(reader(0, [got(0)], 3))).toContain("reader-stuck");
     expect(check(reader(0, [{ type: "bytes", atMs: 5, from: 0, next: 2, bytes: log[0]!.body }]))).toContain("reader-bytes");
+    // Byte reads leave command records out: a fence in range adds nothing, and its body must not appear.
+    const fence = attempt("fence:f", 1, [0, 1], ok(3, 1), { records: [fenceRecord("f")] });
+    const b = attempt("b", 1, [0, 1], ok(4, 1));
+    const withFence = logOf(a, fence, b);
+    const bytesOf = (...s: number[]) => new Uint8Array(s.flatMap((x) => [...withFence[x]!.body]));
+    const dsRead = (bytes: Uint8Array) => kinds(historyOf([a, fence, b], { readers: [reader(2, [{ type: "bytes", atMs: 5, from: 2, next: 5, bytes }])] }), withFence);
+    expect(dsRead(bytesOf(2, 4))).toEqual([]);
+    expect(dsRead(bytesOf(2, 3, 4))).toContain("reader-bytes");
     expect(check(reader(0, [got(0), got(1), got(2), { ...got(2), seqNum: 3 }]))).toContain("lost");
   });
 });

@@ -8,7 +8,7 @@
  */
 import type { AppendOutcome } from "./model";
 import { makeRecords, type ReaderLog } from "./recorder";
-import { callSignal, fromBase64, sleep, sseEvents, type ClientContext, type Target } from "./wire";
+import { timed, fromBase64, sleep, sseEvents, type ClientContext, type Target } from "./wire";
 
 const CONTENT_TYPE = "application/octet-stream";
 
@@ -47,15 +47,14 @@ export async function runDsProducer(ctx: ClientContext, client: string): Promise
       const finish = ctx.recorder.beginAppend({ key, client, records: [record!] });
       let outcome: AppendOutcome;
       try {
-        const res = await t.fetch(dsPath(t), {
+        outcome = await timed(ctx.callTimeoutMs, [], async (signal) => producerOutcome(await t.fetch(dsPath(t), {
           method: "POST",
           headers: dsHeaders(t, {
             "content-type": CONTENT_TYPE, "producer-id": producerId, "producer-epoch": "0", "producer-seq": String(seq),
           }),
           body: record!.body,
-          signal: callSignal(ctx.callTimeoutMs),
-        });
-        outcome = await producerOutcome(res);
+          signal,
+        })));
       } catch (error) {
         outcome = { type: "unknown", reason: `request failed: ${(error as Error).message}` };
       }
@@ -87,9 +86,11 @@ export async function runDsHeadPoller(ctx: ClientContext, client: string): Promi
   while (!ctx.writersStop.aborted) {
     const invokedAtMs = ctx.recorder.now();
     try {
-      const res = await t.fetch(dsPath(t), { method: "HEAD", headers: dsHeaders(t), signal: callSignal(ctx.callTimeoutMs) });
-      if (res.status === 200) ctx.recorder.tail(client, invokedAtMs, offsetSeqNum(res.headers.get("stream-next-offset")));
-      ctx.count(`ds.head.http${res.status}`);
+      await timed(ctx.callTimeoutMs, [], async (signal) => {
+        const res = await t.fetch(dsPath(t), { method: "HEAD", headers: dsHeaders(t), signal });
+        if (res.status === 200) ctx.recorder.tail(client, invokedAtMs, offsetSeqNum(res.headers.get("stream-next-offset")));
+        ctx.count(`ds.head.http${res.status}`);
+      });
     } catch {
       ctx.count("ds.head.failed");
     }
@@ -115,11 +116,15 @@ export async function runDsReader(ctx: ClientContext, client: string, kind: DsRe
   return log;
 }
 
-async function longPollOnce(ctx: ClientContext, log: ReaderLog): Promise<void> {
+function longPollOnce(ctx: ClientContext, log: ReaderLog): Promise<void> {
+  return timed(ctx.callTimeoutMs, [ctx.readersStop], (signal) => longPollWith(ctx, log, signal));
+}
+
+async function longPollWith(ctx: ClientContext, log: ReaderLog, signal: AbortSignal): Promise<void> {
   const t = ctx.target;
   const from = log.position;
   const live = ctx.random() < 0.7 ? "&live=long-poll" : "";
-  const res = await t.fetch(`${dsPath(t)}?offset=${renderOffset(from)}${live}`, { headers: dsHeaders(t), signal: callSignal(ctx.callTimeoutMs, ctx.readersStop) });
+  const res = await t.fetch(`${dsPath(t)}?offset=${renderOffset(from)}${live}`, { headers: dsHeaders(t), signal });
   const next = offsetSeqNum(res.headers.get("stream-next-offset"));
   if (res.status === 204) {
     log.tail(next);

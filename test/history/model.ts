@@ -78,7 +78,7 @@ export interface TailObservation {
 export type Delivery =
   /** One record (S2 reads: seq num, timestamp, headers and body). */
   | { type: "record"; atMs: number; seqNum: number; timestamp?: number; headers?: readonly Header[]; body: Bytes }
-  /** The bodies of the records [from, next), concatenated (Durable Streams binary reads). */
+  /** The bodies of the data records [from, next), concatenated; command records are left out (Durable Streams). */
   | { type: "bytes"; atMs: number; from: number; next: number; bytes: Bytes }
   /** A tail the server reported while reading (live batch, heartbeat, Stream-Next-Offset at the tail). */
   | { type: "tail"; atMs: number; tail: number };

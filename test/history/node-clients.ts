@@ -15,6 +15,7 @@ import { encodeFrame, FrameDecoder, openMessage } from "../../src/protocol/s2/s2
 import type { AppendAttempt, AppendOutcome } from "./model";
 import { makeRecords, type ReaderLog } from "./recorder";
 import { recordsPath, s2Headers, sleep, type ClientContext } from "./wire";
+import type { ClientSpec } from "./workload";
 
 interface Pending {
   finish: (outcome: AppendOutcome) => AppendAttempt;
@@ -199,6 +200,17 @@ export async function runSdkReader(ctx: ClientContext, client: string, baseUrl: 
     }
     await sleep(50 + ctx.random() * 100, ctx.readersStop);
   }
-  await stream.close().catch(() => undefined);
+  // Not awaited: closing waits for the cancelled session, and the reader is done either way.
+  void stream.close().catch(() => undefined);
   return log;
+}
+
+/** The Node-only clients of a history run: S2S duplex append sessions and the SDK's h2c sessions. */
+export function nodeClients(baseUrl: string, scale = 1): ClientSpec[] {
+  const n = (count: number) => Math.max(1, Math.round(count * scale));
+  return [
+    { kind: "s2s-append", count: n(1), role: "writer", run: (ctx, client) => runS2sAppendWriter(ctx, client, baseUrl) },
+    { kind: "sdk-append", count: n(1), role: "writer", run: (ctx, client) => runSdkAppendWriter(ctx, client, baseUrl) },
+    { kind: "sdk-read", count: n(1), role: "reader", run: (ctx, client) => runSdkReader(ctx, client, baseUrl) },
+  ];
 }

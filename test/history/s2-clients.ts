@@ -17,7 +17,7 @@ import { FrameDecoder, openMessage } from "../../src/protocol/s2/s2s";
 import { fenceRecord, type AppendOutcome, type LogRecord, type RecordData } from "./model";
 import { makeRecords, type ReaderLog } from "./recorder";
 import {
-  callSignal, parseJsonRecord, recordsPath, renderJsonRecord, s2Failure, s2Headers, sleep, sseEvents,
+  timed, parseJsonRecord, recordsPath, renderJsonRecord, s2Failure, s2Headers, sleep, sseEvents,
   type ClientContext, type JsonRecord, type Target,
 } from "./wire";
 
@@ -34,7 +34,7 @@ export async function recordedAppend(ctx: ClientContext, client: string, key: st
   const finish = ctx.recorder.beginAppend({ key, client, ...request });
   let outcome: AppendOutcome;
   try {
-    outcome = await unaryAppend(ctx.target, request, format, callSignal(ctx.callTimeoutMs));
+    outcome = await timed(ctx.callTimeoutMs, [], (signal) => unaryAppend(ctx.target, request, format, signal));
   } catch (error) {
     outcome = { type: "unknown", reason: `request failed: ${(error as Error).message}` };
   }
@@ -129,13 +129,16 @@ export async function runS2Writer(ctx: ClientContext, client: string, mode: Writ
 export async function recordedTail(ctx: ClientContext, client: string): Promise<number | undefined> {
   const invokedAtMs = ctx.recorder.now();
   try {
-    const res = await ctx.target.fetch(`${recordsPath(ctx.target)}/tail`, { headers: s2Headers(ctx.target), signal: callSignal(ctx.callTimeoutMs) });
-    if (res.status !== 200) {
-      await res.body?.cancel();
-      ctx.count(`tail.http${res.status}`);
-      return undefined;
-    }
-    const tail = ((await res.json()) as { tail: { seq_num: number } }).tail.seq_num;
+    const tail = await timed(ctx.callTimeoutMs, [], async (signal) => {
+      const res = await ctx.target.fetch(`${recordsPath(ctx.target)}/tail`, { headers: s2Headers(ctx.target), signal });
+      if (res.status !== 200) {
+        await res.body?.cancel();
+        ctx.count(`tail.http${res.status}`);
+        return undefined;
+      }
+      return ((await res.json()) as { tail: { seq_num: number } }).tail.seq_num;
+    });
+    if (tail === undefined) return undefined;
     ctx.recorder.tail(client, invokedAtMs, tail);
     ctx.count("tail.ok");
     return tail;
@@ -175,11 +178,15 @@ export async function runS2Reader(ctx: ClientContext, client: string, kind: Read
 }
 
 /** One unary read from the reader's position, long-polling up to 1 s. */
-async function pollOnce(ctx: ClientContext, log: ReaderLog): Promise<void> {
+function pollOnce(ctx: ClientContext, log: ReaderLog): Promise<void> {
+  return timed(ctx.callTimeoutMs, [ctx.readersStop], (signal) => pollWith(ctx, log, signal));
+}
+
+async function pollWith(ctx: ClientContext, log: ReaderLog, signal: AbortSignal): Promise<void> {
   const t = ctx.target;
   const proto = ctx.random() < 0.5;
   const headers = s2Headers(t, proto ? { accept: "application/protobuf" } : { "s2-format": "base64" });
-  const res = await t.fetch(`${recordsPath(t)}?seq_num=${log.position}&wait=1`, { headers, signal: callSignal(ctx.callTimeoutMs, ctx.readersStop) });
+  const res = await t.fetch(`${recordsPath(t)}?seq_num=${log.position}&wait=1`, { headers, signal });
   if (res.status === 416) {
     // Not following (wait ran out): the tail it reports is an observation too.
     const body = (await res.json()) as { tail: { seq_num: number } };
@@ -259,14 +266,16 @@ export async function runRandomReads(ctx: ClientContext, client: string): Promis
     const start = Math.floor(ctx.random() * (known + 1));
     const log = ctx.recorder.reader(client, "unary", start);
     try {
-      const res = await ctx.target.fetch(`${recordsPath(ctx.target)}?seq_num=${start}&count=${1 + Math.floor(ctx.random() * 50)}`, {
-        headers: s2Headers(ctx.target, { accept: "application/protobuf" }), signal: callSignal(ctx.callTimeoutMs),
+      await timed(ctx.callTimeoutMs, [], async (signal) => {
+        const res = await ctx.target.fetch(`${recordsPath(ctx.target)}?seq_num=${start}&count=${1 + Math.floor(ctx.random() * 50)}`, {
+          headers: s2Headers(ctx.target, { accept: "application/protobuf" }), signal,
+        });
+        if (res.status === 416) log.tail(((await res.json()) as { tail: { seq_num: number } }).tail.seq_num);
+        else if (res.status === 200) {
+          const batch = decodeReadBatch(new Uint8Array(await res.arrayBuffer()));
+          if (batch.ok) for (const r of batch.value.records) log.record(r.seqNum, r.body, r.timestamp, r.headers);
+        } else await res.body?.cancel();
       });
-      if (res.status === 416) log.tail(((await res.json()) as { tail: { seq_num: number } }).tail.seq_num);
-      else if (res.status === 200) {
-        const batch = decodeReadBatch(new Uint8Array(await res.arrayBuffer()));
-        if (batch.ok) for (const r of batch.value.records) log.record(r.seqNum, r.body, r.timestamp, r.headers);
-      } else await res.body?.cancel();
       known = Math.max(known, log.position);
       ctx.count("read.unary.ok");
     } catch {

@@ -39,9 +39,25 @@ export const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((re
   signal?.addEventListener("abort", done);
 });
 
-/** An AbortSignal that fires on either input, or after `timeoutMs`. */
-export function callSignal(timeoutMs: number, ...signals: AbortSignal[]): AbortSignal {
-  return AbortSignal.any([AbortSignal.timeout(timeoutMs), ...signals]);
+/**
+ * Runs `call` with a signal that aborts after `timeoutMs` or when any of `signals` does, and clears its timer
+ * and listeners afterwards (AbortSignal.timeout would leave one timer per call running, and workerd caps
+ * active timers at 10,000). The call must finish with the response inside, body included.
+ */
+export async function timed<T>(timeoutMs: number, signals: readonly AbortSignal[], call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const abort = () => controller.abort(new Error(`timed out after ${timeoutMs} ms or stopped`));
+  const timer = setTimeout(abort, timeoutMs);
+  for (const s of signals) {
+    if (s.aborted) abort();
+    s.addEventListener("abort", abort);
+  }
+  try {
+    return await call(controller.signal);
+  } finally {
+    clearTimeout(timer);
+    for (const s of signals) s.removeEventListener("abort", abort);
+  }
 }
 
 export const recordsPath = (t: Target) => `/v1/streams/${encodeURIComponent(t.stream)}/records`;

@@ -88,3 +88,12 @@ describe("Durable Streams on the engine", () => {
     expect((await ds(source, { method: "HEAD" })).status).toBe(404);
   });
 });
+
+describe("forks of a stream that does not exist yet", () => {
+  it("answer 404 for a fork of itself instead of waiting on its own create", async () => {
+    const name = uniqueStream("ds-self");
+    const res = await ds(name, { method: "PUT", headers: { ...text, "stream-forked-from": `/v1/stream/${name}` } });
+    expect(res.status).toBe(404);
+    expect((await ds(name, { method: "HEAD" })).status).toBe(404);
+  });
+});

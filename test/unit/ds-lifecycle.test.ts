@@ -3,6 +3,7 @@ import {
   defaultLifecycle, expiresAtMs, isExpired, isJsonType, matchesSpec, mediaType, newLifecycle, type CreateSpec,
 } from "../../src/domain/lifecycle";
 import { renderDsError } from "../../src/protocol/ds/errors";
+import { renderS2Error } from "../../src/protocol/s2/errors";
 import { planAppends, EMPTY_STREAM_STATE } from "../../src/domain/append";
 import { SYSTEM_STREAM_DEFAULTS } from "../../src/domain/config";
 import { unwrap, unwrapErr } from "./support";
@@ -98,5 +99,15 @@ describe("planAppends: appends larger than one batch", () => {
     expect(unwrap(planAppends(EMPTY_STREAM_STATE, records(3, 600_000), SYSTEM_STREAM_DEFAULTS, NOW)).length).toBe(3);
     expect(unwrapErr(planAppends(EMPTY_STREAM_STATE, records(1, 1024 * 1024), SYSTEM_STREAM_DEFAULTS, NOW)).code).toBe("too_large");
     expect(unwrap(planAppends(EMPTY_STREAM_STATE, [], SYSTEM_STREAM_DEFAULTS, NOW))).toEqual([]);
+  });
+});
+
+describe("renderS2Error: Durable Streams state seen through S2", () => {
+  it("refuses S2 appends to a closed stream with 409 stream_closed, and maps the rest onto S2's codes", () => {
+    expect(renderS2Error({ code: "stream_closed", tail: { seqNum: 3, timestamp: 0 } })).toEqual({
+      status: 409, body: '{"code":"stream_closed","message":"stream is closed"}',
+    });
+    expect(JSON.parse(renderS2Error({ code: "stream_gone", message: "m" }).body).code).toBe("stream_deletion_pending");
+    expect(renderS2Error({ code: "too_large", message: "m" }).status).toBe(422);
   });
 });

@@ -4,8 +4,11 @@
  */
 import type { MessageErrorCode, StreamError } from "../../domain/errors";
 
+/** Message codes the engine has for Durable Streams that S2 does not: renderS2Error maps them onto S2's. */
+type ForeignCode = "stream_gone" | "too_large";
+
 /** S2's error codes and their fixed statuses (S2-API §2.2). Keep this alphabetized. */
-export const S2_STATUS: Readonly<Record<MessageErrorCode, number>> = {
+export const S2_STATUS: Readonly<Record<Exclude<MessageErrorCode, ForeignCode>, number>> = {
   access_token_not_found: 404,
   authn: 401,
   bad_frame: 400,
@@ -23,10 +26,7 @@ export const S2_STATUS: Readonly<Record<MessageErrorCode, number>> = {
   resource_already_exists: 409,
   storage: 500,
   stream_deletion_pending: 409,
-  // Rendered as stream_deletion_pending (see renderS2Error); kept here so the table stays total.
-  stream_gone: 409,
   stream_not_found: 404,
-  too_large: 413,
   transaction_conflict: 409,
   unavailable: 503,
 };
@@ -49,6 +49,9 @@ export function renderS2Error(error: StreamError): S2ErrorResponse {
     // A soft-deleted Durable Streams stream is, to S2, a stream whose deletion is pending (its forks hold it).
     case "stream_gone":
       return coded(409, "stream_deletion_pending", error.message);
+    // S2 calls a record or batch over its limits invalid.
+    case "too_large":
+      return coded(S2_STATUS.invalid, "invalid", error.message);
     // Durable Streams state seen through S2. Closed streams refuse S2 appends too: 409, because the request is
     // fine and the stream's state is what conflicts (422 `invalid` would tell the client to fix its request).
     case "stream_closed":
