@@ -101,6 +101,9 @@ export class FollowReader {
     this.status = "new";
     this.reason = undefined;
     this.pings = 0;
+    this.pingsSinceBatch = 0;
+    this.lastBatchAt = undefined;
+    this.lastEventAt = undefined;
     this.batches = 0;
     this.count = 0;
     this.bytes = 0;
@@ -159,8 +162,10 @@ export class FollowReader {
 
   #onEvent({ event, data, id }) {
     if (this.status === "failed" || this.status === "complete" || this.status === "closed") return;
+    this.lastEventAt = this.lastRecvAt;
     if (event === "ping") {
       this.pings += 1;
+      this.pingsSinceBatch += 1;
       if (this.status === "connected") {
         this.status = "attached";
         this._attachOk();
@@ -176,6 +181,8 @@ export class FollowReader {
   #onBatch(data, id) {
     const at = this.lastRecvAt;
     this.batches += 1;
+    this.lastBatchAt = at;
+    this.pingsSinceBatch = 0;
     let batch;
     try {
       batch = JSON.parse(data);

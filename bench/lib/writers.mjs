@@ -6,9 +6,9 @@ import { ackRange, sleep } from "./stats.mjs";
 /**
  * Sends `total` batches at `rate` batches/s. batchFor(i) → { bodies, meta } is called at the moment of sending.
  * At most `inFlight` requests are outstanding; a send waiting for a slot still counts from its scheduled time.
- * Stops at the first error. Resolves { acks, latencyMs (from schedule), serviceMs (from send), errors, t0, tEnd }.
+ * Stops after `maxErrors` errors. Resolves { acks, latencyMs (from schedule), serviceMs (from send), errors, sent, t0, tEnd }.
  */
-export async function fixedRateWriter({ client, basin, stream, agent, rate, total, inFlight = 32, batchFor, signal, timeoutMs = 30_000 }) {
+export async function fixedRateWriter({ client, basin, stream, agent, rate, total, inFlight = 32, batchFor, signal, timeoutMs = 30_000, maxErrors = 1 }) {
   const interval = 1000 / rate;
   const acks = [];
   const latencyMs = [];
@@ -17,12 +17,14 @@ export async function fixedRateWriter({ client, basin, stream, agent, rate, tota
   const pending = new Set();
   let lastDone = 0;
   const t0 = performance.now() + 20;
+  let sent = 0;
   for (let i = 0; i < total; i++) {
-    if (signal?.aborted || errors.length > 0) break;
+    if (signal?.aborted || errors.length >= maxErrors) break;
     const scheduled = t0 + i * interval;
     await sleep(scheduled - performance.now(), signal);
     while (pending.size >= inFlight) await Promise.race(pending);
-    if (signal?.aborted || errors.length > 0) break;
+    if (signal?.aborted || errors.length >= maxErrors) break;
+    sent += 1;
     const { bodies, meta } = batchFor(i, performance.now());
     const p = client.append(basin, stream, bodies, { agent, timeoutMs }).then(
       ({ ack, sentAt, doneAt }) => {
@@ -36,7 +38,7 @@ export async function fixedRateWriter({ client, basin, stream, agent, rate, tota
     pending.add(p);
   }
   await Promise.all(pending);
-  return { acks, latencyMs, serviceMs, errors, t0, tEnd: lastDone || performance.now() };
+  return { acks, latencyMs, serviceMs, errors, sent, t0, tEnd: lastDone || performance.now() };
 }
 
 /**

@@ -17,7 +17,8 @@ export default {
     recordBytes: 256,
     attachParallel: 50,
     attachTimeoutSec: 120,
-    drainTimeoutSec: 30,
+    drainTimeoutSec: quick ? 60 : 120,
+    stallSec: 20,
   }),
 
   async run(ctx, p) {
@@ -45,26 +46,68 @@ export default {
       const sent = [];
       const w = await fixedRateWriter({
         client: ctx.client, basin: ctx.basin, stream, agent: writerAgent,
-        rate: p.rate, total: p.batches, inFlight: 8, signal: ctx.signal,
+        rate: p.rate, total: p.batches, inFlight: 8, signal: ctx.signal, maxErrors: 10,
         batchFor: (i, now) => {
           const body = paddedBody(`fan:${i}:${now.toFixed(3)}:`, p.recordBytes);
           sent[i] = body;
           return { bodies: [body] };
         },
       });
-      reasons.push(...w.errors);
-      const { problems } = checkAcks(w.acks, 0);
-      reasons.push(...problems);
-      if (w.acks.length !== p.batches) reasons.push(`${w.acks.length} of ${p.batches} appends acknowledged`);
+      if (w.errors.length > 0) {
+        reasons.push(`${w.errors.length} appends failed${w.sent < p.batches ? `, so the writer stopped after sending ${w.sent} of ${p.batches}` : ""} (first: ${w.errors[0]})`);
+      }
+      figures.appendErrors = w.errors;
+      if (w.errors.length === 0) {
+        const { problems } = checkAcks(w.acks, 0);
+        reasons.push(...problems);
+        if (w.acks.length !== p.batches) reasons.push(`${w.acks.length} of ${p.batches} appends acknowledged`);
+      }
       ctx.log(`  writer done: ${w.acks.length} acks; waiting for readers`);
 
-      // Bounded wait for every reader to finish (complete or failed).
-      let timer;
-      const drained = await Promise.race([
-        Promise.all(readers.map((r) => r.finished)).then(() => true),
-        new Promise((resolve) => { timer = setTimeout(() => resolve(false), p.drainTimeoutSec * 1000); }),
-      ]);
-      clearTimeout(timer);
+      // Wait for every reader to finish (complete or failed) while deliveries make progress: give up after
+      // `stallSec` without a single new record reaching any reader (longer than the 15 s heartbeat bound), or
+      // after `drainTimeoutSec` in all. A slow server is thus told apart from one that stopped delivering.
+      const tWriterDone = performance.now();
+      let lastTotal = -1;
+      let lastProgressAt = tWriterDone;
+      let waitEnd = "complete";
+      for (;;) {
+        if (readers.every((r) => r.status === "complete" || r.status === "failed")) break;
+        const now = performance.now();
+        const total = readers.reduce((s, r) => s + r.count, 0);
+        if (total !== lastTotal) {
+          lastTotal = total;
+          lastProgressAt = now;
+        }
+        if (now - lastProgressAt > p.stallSec * 1000) { waitEnd = "stalled"; break; }
+        if (now - tWriterDone > p.drainTimeoutSec * 1000) { waitEnd = "timeout"; break; }
+        if (ctx.signal.aborted) { waitEnd = "aborted"; break; }
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      figures.readersDrainSeconds = round((performance.now() - tWriterDone) / 1000);
+      figures.waitEnd = waitEnd;
+      const drained = waitEnd === "complete";
+
+      // What the stream itself holds: which appends made it, in which order (bounded: at most M records).
+      try {
+        const tail = await ctx.client.tail(ctx.basin, stream);
+        const stored = await ctx.client.readRange(ctx.basin, stream, 0, Math.min(tail.seq_num, p.batches * 2));
+        const order = stored.map((r) => Number(String(r.body ?? "").split(":")[1]));
+        const seen = new Set(order);
+        const acked = new Set(w.acks.map((a) => a.i));
+        figures.stream = {
+          tail: tail.seq_num,
+          stored: stored.length,
+          duplicates: order.length - seen.size,
+          unacknowledgedButStored: [...seen].filter((i) => !acked.has(i)).length,
+          sentButNotStored: sent.map((_, i) => i).filter((i) => !seen.has(i)).length,
+        };
+        if (tail.seq_num !== w.acks.length || figures.stream.duplicates > 0) {
+          reasons.push(`stream holds ${tail.seq_num} records (${figures.stream.duplicates} duplicates, ${figures.stream.unacknowledgedButStored} never acknowledged, ${figures.stream.sentButNotStored} sent but absent) for ${w.acks.length} acknowledged appends of ${sent.length} sent`);
+        }
+      } catch (err) {
+        reasons.push(`could not read the stream back: ${err.message}`);
+      }
 
       const complete = readers.filter((r) => r.status === "complete");
       const failedReaders = readers.filter((r) => r.status === "failed");
@@ -74,7 +117,21 @@ export default {
       figures.readersStuck = stuck.length;
       if (!drained || stuck.length > 0) {
         const counts = stuck.map((r) => r.count);
-        reasons.push(`${stuck.length} readers still incomplete ${p.drainTimeoutSec}s after the writer finished (records received: min ${Math.min(...counts)}, max ${Math.max(...counts)} of ${p.batches})`);
+        const now = performance.now();
+        const quietFor = stuck.map((r) => (now - (r.lastBatchAt ?? tWriterDone)) / 1000);
+        const pinged = stuck.filter((r) => r.pingsSinceBatch > 0).length;
+        const why = waitEnd === "stalled"
+          ? `no reader received a record for ${p.stallSec}s`
+          : `still delivering when the ${p.drainTimeoutSec}s limit after the writer finished was reached`;
+        const held = figures.stream?.tail;
+        const lacking = held === undefined ? "" : `; ${stuck.filter((r) => r.count < held).length} of them lack records the stream holds (tail ${held})`;
+        reasons.push(`${stuck.length} readers incomplete (${why}): records received min ${Math.min(...counts)}, max ${Math.max(...counts)} of ${p.batches}; last batch ${round(Math.min(...quietFor), 1)}-${round(Math.max(...quietFor), 1)}s ago; ${pinged} of them got a heartbeat after their last batch${lacking}`);
+        figures.incomplete = {
+          readers: stuck.length,
+          recordsReceived: summarize(counts),
+          secondsSinceLastBatch: summarize(quietFor),
+          heartbeatAfterLastBatch: pinged,
+        };
       }
       if (failedReaders.length > 0) {
         const byReason = new Map();

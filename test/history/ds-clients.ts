@@ -8,7 +8,7 @@
  */
 import type { AppendOutcome } from "./model";
 import { makeRecords, type ReaderLog } from "./recorder";
-import { timed, fromBase64, sleep, sseEvents, type ClientContext, type Target } from "./wire";
+import { timed, fromBase64, sleep, sseEvents, yieldToTimers, type ClientContext, type Target } from "./wire";
 
 const CONTENT_TYPE = "application/octet-stream";
 
@@ -40,6 +40,7 @@ export async function runDsProducer(ctx: ClientContext, client: string): Promise
   const t = ctx.target;
   const producerId = `${client}-${Math.floor(ctx.random() * 1e9).toString(36)}`;
   for (let seq = 0; !ctx.writersStop.aborted; seq++) {
+    await yieldToTimers();
     const key = `${producerId}.s${seq}`;
     const [record] = makeRecords(key, 1, ctx.random, { ...ctx.shape, headersMax: 0 });
     // Retry until acknowledged; writers that are told to stop mid-retry leave the batch unknown.
@@ -104,6 +105,7 @@ export type DsReaderKind = "ds-long-poll" | "ds-sse";
 export async function runDsReader(ctx: ClientContext, client: string, kind: DsReaderKind, start = 0): Promise<ReaderLog> {
   const log = ctx.recorder.reader(client, kind, start);
   while (!ctx.readersStop.aborted) {
+    await yieldToTimers();
     try {
       if (kind === "ds-long-poll") await longPollOnce(ctx, log);
       else await sseSession(ctx, log);

@@ -17,7 +17,7 @@ import { FrameDecoder, openMessage } from "../../src/protocol/s2/s2s";
 import { fenceRecord, type AppendOutcome, type LogRecord, type RecordData } from "./model";
 import { makeRecords, type ReaderLog } from "./recorder";
 import {
-  timed, parseJsonRecord, recordsPath, renderJsonRecord, s2Failure, s2Headers, sleep, sseEvents,
+  timed, parseJsonRecord, recordsPath, renderJsonRecord, s2Failure, s2Headers, sleep, sseEvents, yieldToTimers,
   type ClientContext, type JsonRecord, type Target,
 } from "./wire";
 
@@ -99,6 +99,7 @@ export async function runS2Writer(ctx: ClientContext, client: string, mode: Writ
   let expected: number | undefined;
   let token: string | undefined;
   while (!ctx.writersStop.aborted) {
+    await yieldToTimers();
     n++;
     const format = pickFormat(ctx.random, ctx.random() < 0.8);
     if (mode === "fencing" && (token === undefined || ctx.random() < 0.1)) {
@@ -163,6 +164,7 @@ export type ReaderKind = "poll" | "sse" | "s2s";
 export async function runS2Reader(ctx: ClientContext, client: string, kind: ReaderKind, start = 0): Promise<ReaderLog> {
   const log = ctx.recorder.reader(client, kind, start);
   while (!ctx.readersStop.aborted) {
+    await yieldToTimers();
     try {
       if (kind === "poll") await pollOnce(ctx, log);
       else if (kind === "sse") await sseSession(ctx, log);

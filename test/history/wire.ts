@@ -40,6 +40,13 @@ export const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((re
 });
 
 /**
+ * Lets timers run. Inside workerd a client that loops over in-process `exports.default.fetch` calls never
+ * gives the event loop a turn (timers starve: a run would never end), so every client loop yields here once
+ * per iteration.
+ */
+export const yieldToTimers = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/**
  * Runs `call` with a signal that aborts after `timeoutMs` or when any of `signals` does, and clears its timer
  * and listeners afterwards (AbortSignal.timeout would leave one timer per call running, and workerd caps
  * active timers at 10,000). The call must finish with the response inside, body included.

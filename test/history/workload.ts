@@ -38,6 +38,8 @@ export interface WorkloadOptions {
   /** Runs alongside the writers (fault injection); the run lasts at least until it returns. */
   during?: (recorder: HistoryRecorder) => Promise<void>;
   log?: (line: string) => void;
+  /** Logs the counters this often (long runs). */
+  progressEveryMs?: number;
 }
 
 export interface WorkloadResult {
@@ -73,6 +75,9 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRes
       say(`client ${spec.kind}-${i} crashed: ${(error as Error).stack ?? String(error)}`);
     })));
 
+  const progress = options.progressEveryMs
+    ? setInterval(() => say(`+${((Date.now() - startedAt) / 1000).toFixed(0)} s: ${Object.entries(counters).sort().map(([k, v]) => `${k}=${v}`).join(" ")}`), options.progressEveryMs)
+    : undefined;
   const readers = start("reader");
   const writers = start("writer");
   await Promise.all([sleep(options.durationMs), options.during?.(recorder)]);
@@ -90,6 +95,7 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRes
   readersStop.abort();
   await Promise.race([Promise.all(readers), sleep(5_000)]);
   say(`readers stopped after ${Date.now() - startedAt} ms`);
+  clearInterval(progress);
   const final = await readLog(options.target);
   const check = checkHistory(recorder.history, final.log);
   return { seed, history: recorder.history, log: final.log, check, counters, elapsedMs: Date.now() - startedAt };
