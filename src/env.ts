@@ -4,9 +4,11 @@
 import type { AccountObject } from "./control/account-object";
 import type { BasinObject } from "./control/basin-object";
 import type { SubscriptionObject } from "./control/subscription-object";
+import type { SealVars } from "./stream/seal-policy";
 import type { StreamObject } from "./stream/stream-object";
 
-export interface Env {
+/** Sealing thresholds (stream/seal-policy.ts documents each and its default). */
+export interface Env extends SealVars {
   STREAMS: DurableObjectNamespace<StreamObject>;
   BASINS: DurableObjectNamespace<BasinObject>;
   ACCOUNT: DurableObjectNamespace<AccountObject>;

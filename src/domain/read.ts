@@ -105,3 +105,65 @@ export class ReadBudget {
     return left;
   }
 }
+
+/** Why a read batch stopped: the read's own limits, the size of one batch, or the end of what is written. */
+export type ReadEnd = "limit" | "batch_full" | "caught_up";
+
+/** The size of one read batch. */
+export interface BatchSize {
+  records: number;
+  /** Metered bytes. */
+  bytes: number;
+}
+
+/**
+ * Collects one read batch from records offered in seq num order, wherever they are stored: it skips what
+ * lies before the read's cursor and stops at the batch size or the read's budget.
+ */
+export class BatchCollector {
+  readonly records: SequencedRecord[] = [];
+  #bytes = 0;
+  #end: ReadEnd | undefined;
+
+  constructor(private cursor: number, private readonly budget: ReadBudget, private readonly batchMax: BatchSize) {}
+
+  /** The next seq num the batch wants. */
+  get next(): number {
+    return this.cursor;
+  }
+
+  /** Set once the batch is complete; undefined while it takes more. */
+  get end(): ReadEnd | undefined {
+    return this.#end;
+  }
+
+  /** Offers records in seq num order; returns false once the batch is complete. */
+  offer(records: Iterable<SequencedRecord>): boolean {
+    for (const record of records) {
+      if (this.#end) return false;
+      if (record.seqNum < this.cursor) continue;
+      const size = meteredBytes(record);
+      if (this.records.length + 1 > this.batchMax.records || this.#bytes + size > this.batchMax.bytes) {
+        this.#end = "batch_full";
+        return false;
+      }
+      if (!this.budget.admit(record)) {
+        this.#end = "limit";
+        return false;
+      }
+      this.records.push(record);
+      this.#bytes += size;
+      this.cursor = record.seqNum + 1;
+    }
+    return !this.#end;
+  }
+
+  /** Skips to `seqNum` (records before it are gone: trimmed, expired or past a sealed block). */
+  skipTo(seqNum: number): void {
+    this.cursor = Math.max(this.cursor, seqNum);
+  }
+
+  finish(end: ReadEnd): void {
+    this.#end ??= end;
+  }
+}

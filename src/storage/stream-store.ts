@@ -21,6 +21,10 @@
  *                                          the stream, so this column orders like the key (timestamp index)
  *                      expires_at_ms       when retention drops the batch; null for infinite retention
  *                      records             packed records, see record-codec.ts
+ *                      written_at_ms       when the batch was appended (since version 4; sealing by age)
+ *   stream_meta.last_append_ms               when the last batch was appended (since version 4;
+ *                                            delete-on-empty)
+ *   segments         (since version 4) the index of sealed R2 segments: segment-index.ts
  *
  * Since version 2, the Durable Streams state of the stream (storage/lifecycle-store.ts); a stream created
  * through S2 and never touched through Durable Streams has no rows here (domain/lifecycle.ts defaults):
@@ -49,13 +53,14 @@
  */
 import type { StreamState } from "../domain/append";
 import type { StreamConfig } from "../domain/config";
-import type { ReadBudget } from "../domain/read";
+import type { BatchCollector } from "../domain/read";
 import type { SequencedRecord } from "../domain/types";
-import { meteredBytes } from "../domain/metering";
 import { decodeRecordBatch, encodeRecordBatch } from "../domain/record-codec";
 import { LIFECYCLE_DDL, LIFECYCLE_WATCHED_DDL } from "./lifecycle-store";
+import type { SegmentBlockInput } from "./segment-codec";
+import { SEGMENTS_DDL } from "./segment-index";
 
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 
 /** DO SQLite refuses rows over 2 MB; local workerd allows ~8 MiB, so the bound must be ours (PLATFORM.md §1). */
 export const ROW_BYTES_MAX = 2_000_000;
@@ -63,18 +68,13 @@ export const ROW_BYTES_MAX = 2_000_000;
 /** Rows decoded per query while reading: enough for most batches, few enough to stop early. */
 const READ_ROWS_PER_QUERY = 32;
 
-export interface BatchSize {
-  records: number;
-  /** Metered bytes. */
+/** The tail as sealing sees it. */
+export interface TailStats {
+  rows: number;
+  /** Packed bytes. */
   bytes: number;
-}
-
-/** Why a read stopped: its own limits, the size of one batch, or the end of what is written. */
-export type ReadEnd = "limit" | "batch_full" | "caught_up";
-
-export interface RecordsRead {
-  records: SequencedRecord[];
-  end: ReadEnd;
+  /** When the oldest tail row was written (ms); null when the tail is empty. */
+  oldestWrittenMs: number | null;
 }
 
 export interface StreamMeta {
@@ -124,6 +124,11 @@ export class StreamStore {
     `);
     if (current < 2) this.sql.exec(LIFECYCLE_DDL);
     if (current < 3) this.sql.exec(LIFECYCLE_WATCHED_DDL);
+    if (current < 4) {
+      this.sql.exec(SEGMENTS_DDL);
+      this.sql.exec("ALTER TABLE record_batches ADD COLUMN written_at_ms INTEGER NOT NULL DEFAULT 0");
+      this.sql.exec("ALTER TABLE stream_meta ADD COLUMN last_append_ms INTEGER NOT NULL DEFAULT 0");
+    }
     this.sql.exec("DELETE FROM schema_version");
     this.sql.exec("INSERT INTO schema_version (version) VALUES (?)", SCHEMA_VERSION);
   }
@@ -162,8 +167,8 @@ export class StreamStore {
   appendBatch(records: readonly SequencedRecord[], state: StreamState, expiresAtMs: number | null): void {
     this.insertBatch(records, expiresAtMs);
     this.sql.exec(
-      "UPDATE stream_meta SET next_seq_num = ?, last_timestamp = ?, fencing_token = ?, trim_point = ?",
-      state.tail.seqNum, state.tail.timestamp, state.fencingToken, state.trimPoint,
+      "UPDATE stream_meta SET next_seq_num = ?, last_timestamp = ?, fencing_token = ?, trim_point = ?, last_append_ms = ?",
+      state.tail.seqNum, state.tail.timestamp, state.fencingToken, state.trimPoint, Date.now(),
     );
     this.sql.exec("DELETE FROM record_batches WHERE end_seq_num <= ?", state.trimPoint);
   }
@@ -177,44 +182,14 @@ export class StreamStore {
     if (packed.length > ROW_BYTES_MAX) throw new RangeError(`packed batch of ${packed.length} bytes exceeds the row limit`);
     const last = records[records.length - 1]!;
     this.sql.exec(
-      "INSERT INTO record_batches (start_seq_num, end_seq_num, last_timestamp, expires_at_ms, records) VALUES (?, ?, ?, ?, ?)",
-      records[0]!.seqNum, last.seqNum + 1, last.timestamp, expiresAtMs, packed,
+      "INSERT INTO record_batches (start_seq_num, end_seq_num, last_timestamp, expires_at_ms, records, written_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
+      records[0]!.seqNum, last.seqNum + 1, last.timestamp, expiresAtMs, packed, Date.now(),
     );
   }
 
   /** Drops every record: rows a fork copied before a crash are invisible without stream_meta, and go here. */
   clearRecords(): void {
     this.sql.exec("DELETE FROM record_batches");
-  }
-
-  /**
-   * Records from `fromSeqNum` on, skipping trimmed and expired ones, until the budget refuses one (`limit`),
-   * the batch is full (`batch_full`), or nothing is left (`caught_up`).
-   */
-  readRecords(fromSeqNum: number, trimPoint: number, nowMs: number, budget: ReadBudget, batchMax: BatchSize): RecordsRead {
-    const records: SequencedRecord[] = [];
-    let batchBytes = 0;
-    let cursor = Math.max(fromSeqNum, trimPoint);
-    for (;;) {
-      const rows = this.sql.exec<BatchRow & { end_seq_num: number }>(
-        `SELECT start_seq_num, end_seq_num, records FROM record_batches
-         WHERE end_seq_num > ? AND (expires_at_ms IS NULL OR expires_at_ms > ?)
-         ORDER BY start_seq_num LIMIT ?`,
-        cursor, nowMs, READ_ROWS_PER_QUERY,
-      ).toArray();
-      if (rows.length === 0) return { records, end: "caught_up" };
-      for (const row of rows) {
-        for (const record of decodeRecordBatch(new Uint8Array(row.records), row.start_seq_num)) {
-          if (record.seqNum < cursor) continue;
-          const size = meteredBytes(record);
-          if (records.length + 1 > batchMax.records || batchBytes + size > batchMax.bytes) return { records, end: "batch_full" };
-          if (!budget.admit(record)) return { records, end: "limit" };
-          records.push(record);
-          batchBytes += size;
-        }
-        cursor = row.end_seq_num;
-      }
-    }
   }
 
   /** Seq num of the first live record whose timestamp is at or after `timestamp`; undefined if none. */
@@ -239,5 +214,84 @@ export class StreamStore {
       seqNum, seqNum,
     ).toArray()[0];
     return row ? { start: row.start_seq_num, end: row.end_seq_num } : undefined;
+  }
+
+  // Sealing (stream/sealer.ts) and retention.
+
+  tailStats(): TailStats {
+    const row = this.sql.exec<{ rows: number; bytes: number | null; oldest: number | null }>(
+      "SELECT count(*) AS rows, sum(length(records)) AS bytes, min(written_at_ms) AS oldest FROM record_batches",
+    ).one();
+    return { rows: row.rows, bytes: row.bytes ?? 0, oldestWrittenMs: row.oldest };
+  }
+
+  /** The oldest tail rows, whole, up to about `bytesTarget` packed bytes (at least one row). */
+  oldestRows(bytesTarget: number): (SegmentBlockInput & { expiresAtMs: number | null })[] {
+    const rows: (SegmentBlockInput & { expiresAtMs: number | null })[] = [];
+    let bytes = 0;
+    let after = -1;
+    while (bytes < bytesTarget) {
+      const page = this.sql.exec<BatchRow & { end_seq_num: number; last_timestamp: number; expires_at_ms: number | null }>(
+        `SELECT start_seq_num, end_seq_num, last_timestamp, expires_at_ms, records FROM record_batches
+         WHERE start_seq_num > ? ORDER BY start_seq_num LIMIT ?`, after, READ_ROWS_PER_QUERY,
+      ).toArray();
+      if (page.length === 0) break;
+      for (const row of page) {
+        if (rows.length > 0 && bytes + row.records.byteLength > bytesTarget) return rows;
+        rows.push({
+          startSeqNum: row.start_seq_num, endSeqNum: row.end_seq_num, lastTimestamp: row.last_timestamp,
+          expiresAtMs: row.expires_at_ms, records: new Uint8Array(row.records),
+        });
+        bytes += row.records.byteLength;
+        after = row.start_seq_num;
+      }
+    }
+    return rows;
+  }
+
+  /** Whether exactly `count` rows still cover [start, end): nothing in the range was trimmed meanwhile. */
+  rowsIntact(startSeqNum: number, endSeqNum: number, count: number): boolean {
+    return this.sql.exec<{ n: number }>(
+      "SELECT count(*) AS n FROM record_batches WHERE start_seq_num >= ? AND end_seq_num <= ?", startSeqNum, endSeqNum,
+    ).one().n === count;
+  }
+
+  deleteRows(startSeqNum: number, endSeqNum: number): void {
+    this.sql.exec("DELETE FROM record_batches WHERE start_seq_num >= ? AND end_seq_num <= ?", startSeqNum, endSeqNum);
+  }
+
+  /** Retention: rows every record of which has expired. */
+  deleteExpired(nowMs: number): void {
+    this.sql.exec("DELETE FROM record_batches WHERE expires_at_ms <= ?", nowMs);
+  }
+
+  /** When the next tail row expires (ms); null if none will. */
+  nextExpiryMs(): number | null {
+    return this.sql.exec<{ at: number | null }>("SELECT min(expires_at_ms) AS at FROM record_batches").one().at;
+  }
+
+  /** When the stream last took an append (ms); 0 if never since version 4. */
+  lastAppendMs(): number {
+    return this.sql.exec<{ last_append_ms: number }>("SELECT last_append_ms FROM stream_meta").toArray()[0]?.last_append_ms ?? 0;
+  }
+
+  /**
+   * Offers the tail rows from the collector's cursor on, below `beforeSeqNum` (where the next sealed segment
+   * starts, if the cursor is before one), skipping expired rows. Synchronous: no seal can move rows mid-way.
+   */
+  collectTail(collector: BatchCollector, nowMs: number, beforeSeqNum = Number.MAX_SAFE_INTEGER): void {
+    for (;;) {
+      const rows = this.sql.exec<BatchRow & { end_seq_num: number }>(
+        `SELECT start_seq_num, end_seq_num, records FROM record_batches
+         WHERE end_seq_num > ? AND start_seq_num < ? AND (expires_at_ms IS NULL OR expires_at_ms > ?)
+         ORDER BY start_seq_num LIMIT ?`,
+        collector.next, beforeSeqNum, nowMs, READ_ROWS_PER_QUERY,
+      ).toArray();
+      if (rows.length === 0) return;
+      for (const row of rows) {
+        if (!collector.offer(decodeRecordBatch(new Uint8Array(row.records), row.start_seq_num))) return;
+        collector.skipTo(row.end_seq_num);
+      }
+    }
   }
 }

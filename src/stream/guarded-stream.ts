@@ -147,14 +147,15 @@ export class GuardedStream {
     return ok({ tail: meta.state.tail, closed: next.closed, producer: producerState, duplicate: false });
   }
 
-  read(request: GuardedReadRequest): Result<GuardedRead, StreamError> {
+  async read(request: GuardedReadRequest): Promise<Result<GuardedRead, StreamError>> {
     const nowMs = Date.now();
     const live = this.#live(nowMs);
     if (!live.ok) return live;
     const tail = live.value.meta.state.tail.seqNum;
     const fromSeqNum = request.fromSeqNum === null ? tail : Math.min(request.fromSeqNum, tail);
     if (request.touch) this.touch(nowMs);
-    return ok({ ...this.#describe(live.value.meta), outcome: this.host.readFrom(fromSeqNum, {}), fromSeqNum });
+    const description = this.#describe(live.value.meta);
+    return ok({ ...description, outcome: await this.host.readFrom(fromSeqNum, {}), fromSeqNum });
   }
 
   describe(): Result<StreamDescription, StreamError> {
@@ -219,7 +220,7 @@ export class GuardedStream {
   async onForkReleased(): Promise<void> {
     const lifecycle = this.#lifecycle;
     if (!lifecycle || this.lifecycles.forkRefCount() > 0) return;
-    if (lifecycle.softDeleted || isExpired(lifecycle, Date.now())) await this.host.ctx.storage.setAlarm(Date.now());
+    if (lifecycle.softDeleted || isExpired(lifecycle, Date.now())) await this.host.armAlarm(Date.now());
   }
 
   #save(lifecycle: StreamLifecycle): void {
@@ -308,6 +309,6 @@ export class GuardedStream {
   async #armExpiry(): Promise<void> {
     const lifecycle = this.#lifecycle;
     const at = lifecycle ? expiresAtMs(lifecycle) : null;
-    if (at !== null) await this.host.ctx.storage.setAlarm(at);
+    if (at !== null) await this.host.armAlarm(at);
   }
 }

@@ -20,8 +20,12 @@ export interface StreamHost {
   readonly followers: Followers;
   meta(): StreamMeta | undefined;
   setMeta(meta: StreamMeta): void;
-  /** One read batch from `seqNum` on (the engine's own read). */
-  readFrom(seqNum: number, limits: ReadLimits): ReadOutcome;
+  /** One read batch from `seqNum` on (the engine's own read, from sealed segments and the tail). */
+  readFrom(seqNum: number, limits: ReadLimits): Promise<ReadOutcome>;
+  /** The append batch holding `seqNum`, sealed or not, as [start, end); undefined if none. */
+  batchAt(seqNum: number): { start: number; end: number } | undefined;
+  /** Asks for the object's alarm no later than `atMs` (alarm-clock.ts). */
+  armAlarm(atMs: number): Promise<void>;
   /** Removes every trace of the stream (StreamObject.destroy). */
   destroy(): Promise<void>;
 }

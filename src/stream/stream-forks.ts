@@ -54,7 +54,7 @@ export class ForkSource {
     private readonly lifecycles: LifecycleStore,
   ) {}
 
-  acquire(forkId: string, request: ForkPointRequest): Result<ForkGrant, StreamError> {
+  async acquire(forkId: string, request: ForkPointRequest): Promise<Result<ForkGrant, StreamError>> {
     const nowMs = Date.now();
     if (this.guarded.presence(nowMs) === "gone") {
       return err(streamError("stream_deletion_pending", "the fork source was deleted; it takes no new forks"));
@@ -69,16 +69,16 @@ export class ForkSource {
     const { tail } = meta.state;
     const anchor = request.seqNum ?? tail.seqNum;
     if (anchor > tail.seqNum) return err({ code: "unwritten", tail });
-    const point = this.#within(anchor, request.within, isJsonType(lifecycle.contentType));
+    const point = await this.#within(anchor, request.within, isJsonType(lifecycle.contentType));
     if (!point.ok) return point;
     this.lifecycles.addForkRef(forkId, nowMs);
     const { contentType, ttlSecs, expiresAt } = lifecycle;
     return ok({ inherited: { contentType, ttlSecs, expiresAt }, resolvedSeqNum: anchor, ...point.value });
   }
 
-  copy(forkId: string, fromSeqNum: number, endSeqNum: number): Result<ForkPage, StreamError> {
+  async copy(forkId: string, fromSeqNum: number, endSeqNum: number): Promise<Result<ForkPage, StreamError>> {
     if (!this.lifecycles.hasForkRef(forkId)) return err(streamError("stream_not_found", "fork source not held by this fork"));
-    const { records } = this.host.readFrom(fromSeqNum, { count: Math.max(0, endSeqNum - fromSeqNum) });
+    const { records } = await this.host.readFrom(fromSeqNum, { count: Math.max(0, endSeqNum - fromSeqNum) });
     const last = records[records.length - 1];
     return ok({ records, nextSeqNum: last ? last.seqNum + 1 : endSeqNum });
   }
@@ -94,14 +94,14 @@ export class ForkSource {
    * JSON counts records of the append batch at the anchor, anything else bytes of the record there. Naming
    * a point past that append (or any point past an anchor with nothing after it) is a 400.
    */
-  #within(anchor: number, within: number, json: boolean): Result<Pick<ForkGrant, "copyEnd" | "partial">, StreamError> {
+  async #within(anchor: number, within: number, json: boolean): Promise<Result<Pick<ForkGrant, "copyEnd" | "partial">, StreamError>> {
     if (within === 0) return ok({ copyEnd: anchor, partial: null });
     const overshoot = invalid("Stream-Fork-Sub-Offset names a point past the append at Stream-Fork-Offset");
     if (json) {
-      const batch = this.host.store.batchAt(anchor);
+      const batch = this.host.batchAt(anchor);
       return batch && anchor + within <= batch.end ? ok({ copyEnd: anchor + within, partial: null }) : err(overshoot);
     }
-    const record = this.host.readFrom(anchor, { count: 1 }).records[0];
+    const record = (await this.host.readFrom(anchor, { count: 1 })).records[0];
     if (!record || record.seqNum !== anchor || within > record.body.length) return err(overshoot);
     return ok({ copyEnd: anchor, partial: { ...record, body: record.body.slice(0, within) } });
   }

@@ -12,11 +12,11 @@ import { DurableObject } from "cloudflare:workers";
 import { planAppend, EMPTY_STREAM_STATE } from "../domain/append";
 import { retentionExpiresAtMs, sameStreamConfig, type StreamConfig } from "../domain/config";
 import { streamError, type StreamError } from "../domain/errors";
-import { ReadBudget, resolveReadStart } from "../domain/read";
+import { ReadBudget, resolveReadStart, type BatchSize, type ReadEnd } from "../domain/read";
 import type { AppendAck, AppendInput, ReadLimits, ReadRequest, SequencedRecord, StreamPosition } from "../domain/types";
 import { err, ok, type Result } from "../lib/result";
 import { LifecycleStore } from "../storage/lifecycle-store";
-import { StreamStore, type BatchSize, type ReadEnd, type StreamMeta } from "../storage/stream-store";
+import { StreamStore, type StreamMeta } from "../storage/stream-store";
 import { METERED_BYTES_PER_BATCH_MAX, RECORDS_PER_BATCH_MAX } from "../domain/limits";
 import type { Env } from "../env";
 import { LIVE_PATH } from "../protocol/live";
@@ -27,6 +27,16 @@ import type {
   StreamHost,
 } from "./guarded-types";
 import { ForkSource, type ForkGrant, type ForkPage, type ForkPointRequest } from "./stream-forks";
+import { basinStub } from "../env";
+import { SegmentIndex } from "../storage/segment-index";
+import { R2SegmentStore, segmentPrefix } from "../storage/segment-store";
+import { AlarmClock } from "./alarm-clock";
+import { RecordReader } from "./record-reader";
+import { needsSeal, sealDueMs, sealPolicy, type SealPolicy } from "./seal-policy";
+import { Sealer } from "./sealer";
+
+/** Orphaned segment objects (a seal whose commit was lost) are looked for at least this often. */
+const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
 
 export interface StreamInit {
   basin: string;
@@ -50,8 +60,17 @@ const notFound = (): StreamError => streamError("stream_not_found", "stream not 
 
 export class StreamObject extends DurableObject<Env> {
   readonly #store: StreamStore;
+  readonly #segmentIndex: SegmentIndex;
+  readonly #reader: RecordReader;
+  readonly #sealer: Sealer;
+  readonly #alarm: AlarmClock;
+  readonly #sealPolicy: SealPolicy;
   readonly #followers: Followers;
   readonly #guarded: GuardedStream;
+  /** When orphans were last swept; 0 after a restart, so a restarted object sweeps at its first alarm. */
+  #lastSweepMs = 0;
+  /** Set when a segment object may be left without an index row: the next alarm sweeps. */
+  #orphans = false;
   readonly #forks: ForkSource;
   /** Mirror of stream_meta, so appends and reads need no metadata query; undefined until created. */
   #meta: StreamMeta | undefined;
@@ -59,6 +78,12 @@ export class StreamObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#store = new StreamStore(ctx.storage.sql);
+    this.#segmentIndex = new SegmentIndex(ctx.storage.sql);
+    const segments = new R2SegmentStore(env.SEGMENTS);
+    this.#reader = new RecordReader(this.#store, this.#segmentIndex, segments);
+    this.#sealPolicy = sealPolicy(env);
+    this.#sealer = new Sealer(this.#store, this.#segmentIndex, segments, <T>(fn: () => T) => ctx.storage.transactionSync(fn), this.#sealPolicy);
+    this.#alarm = new AlarmClock(ctx.storage);
     this.#followers = new Followers(ctx);
     const lifecycles = new LifecycleStore(ctx.storage.sql);
     const host: StreamHost = {
@@ -68,6 +93,8 @@ export class StreamObject extends DurableObject<Env> {
         this.#meta = meta;
       },
       readFrom: (seqNum, limits) => this.#readFrom(seqNum, limits),
+      batchAt: (seqNum) => this.#store.batchAt(seqNum) ?? this.#segmentIndex.batchAt(seqNum),
+      armAlarm: (atMs) => this.#alarm.armBy(atMs),
       destroy: () => this.destroy(),
     };
     this.#guarded = new GuardedStream(host, lifecycles);
@@ -108,6 +135,8 @@ export class StreamObject extends DurableObject<Env> {
     const arrivalMs = Date.now();
     const appendable = this.#guarded.checkAppendable(arrivalMs);
     if (!appendable.ok) return appendable;
+    const room = this.#tailRoom();
+    if (!room.ok) return room;
     const planned = planAppend(meta.state, input, meta.config, arrivalMs);
     if (!planned.ok) return planned;
     const expiresAtMs = retentionExpiresAtMs(meta.config, arrivalMs);
@@ -118,6 +147,7 @@ export class StreamObject extends DurableObject<Env> {
     meta.state = planned.value.state;
     this.#followers.push(planned.value.records, meta.state.tail);
     this.#guarded.reportAppend(meta.state.tail);
+    this.#scheduleMaintenance(arrivalMs);
     return ok(planned.value.ack);
   }
 
@@ -125,7 +155,7 @@ export class StreamObject extends DurableObject<Env> {
    * The first batch of a read: resolves the start (416 and clamp rules), then reads what the limits admit,
    * at most one batch. `nextSeqNum` is where a continuation or a live follow picks up.
    */
-  read(request: ReadRequest): Result<ReadOutcome, StreamError> {
+  async read(request: ReadRequest): Promise<Result<ReadOutcome, StreamError>> {
     const meta = this.#readable();
     if (!meta.ok) return meta;
     const { tail, trimPoint } = meta.value.state;
@@ -133,14 +163,14 @@ export class StreamObject extends DurableObject<Env> {
     if (!start.ok) return start;
     const fromSeqNum = start.value.kind === "seq_num"
       ? start.value.seqNum
-      : this.#store.seqNumAtTimestamp(start.value.timestamp, trimPoint, Date.now()) ?? tail.seqNum;
-    return ok(this.#readFrom(fromSeqNum, request.limits));
+      : await this.#reader.seqNumAtTimestamp(start.value.timestamp, trimPoint, Date.now()) ?? tail.seqNum;
+    return ok(await this.#readFrom(fromSeqNum, request.limits));
   }
 
   /** A continuation of a read already started: no start rules, the records from `seqNum` on. */
-  readFrom(seqNum: number, limits: ReadLimits): Result<ReadOutcome, StreamError> {
+  async readFrom(seqNum: number, limits: ReadLimits): Promise<Result<ReadOutcome, StreamError>> {
     const meta = this.#readable();
-    return meta.ok ? ok(this.#readFrom(seqNum, limits)) : meta;
+    return meta.ok ? ok(await this.#readFrom(seqNum, limits)) : meta;
   }
 
   /** The stream, if it exists for readers: not expired or deleted under Durable Streams rules. */
@@ -150,9 +180,11 @@ export class StreamObject extends DurableObject<Env> {
     return readable.ok ? ok(this.#meta) : readable;
   }
 
-  #readFrom(fromSeqNum: number, limits: ReadLimits): ReadOutcome {
-    const { tail, trimPoint } = this.#meta!.state;
-    const { records, end } = this.#store.readRecords(fromSeqNum, trimPoint, Date.now(), new ReadBudget(limits), READ_BATCH_MAX);
+  async #readFrom(fromSeqNum: number, limits: ReadLimits): Promise<ReadOutcome> {
+    const { trimPoint } = this.#meta!.state;
+    const { records, end } = await this.#reader.read(fromSeqNum, trimPoint, Date.now(), new ReadBudget(limits), READ_BATCH_MAX);
+    // The tail as of the end of the read (it may have moved while segments were fetched).
+    const { tail } = this.#meta!.state;
     // Nothing read and not stopped by a limit means nothing is readable up to the tail.
     const nextSeqNum = records.length > 0 ? records[records.length - 1]!.seqNum + 1 : end === "limit" ? fromSeqNum : tail.seqNum;
     return { records, tail, nextSeqNum, end };
@@ -168,14 +200,19 @@ export class StreamObject extends DurableObject<Env> {
     const { tail } = meta.value.state;
     if (!Number.isSafeInteger(from) || from < 0 || from > tail.seqNum) return new Response(null, { status: 400 });
     if (tail.seqNum - from > FOLLOW_GAP_RECORDS_MAX) return new Response(null, { status: 409 });
+    // Read the gap, then accept with the tail as it is now: records appended during the reads are pushed
+    // to accepted sockets only, so the last gap read must reach the tail of this very turn.
     const catchUp: SequencedRecord[][] = [];
-    for (let next = from; next < tail.seqNum;) {
-      const { records, nextSeqNum } = this.#readFrom(next, {});
-      if (records.length === 0) break;
-      catchUp.push(records);
+    let next = from;
+    for (;;) {
+      const { records, nextSeqNum, tail: readTail } = await this.#readFrom(next, {});
+      if (records.length > 0) catchUp.push(records);
       next = nextSeqNum;
+      if (records.length === 0 || next >= readTail.seqNum) break;
     }
-    return this.#followers.accept(catchUp, tail, this.#guarded.isClosed());
+    const now = this.#meta?.state.tail;
+    if (!now || now.seqNum !== next) return new Response(null, { status: 409 });
+    return this.#followers.accept(catchUp, now, this.#guarded.isClosed());
   }
 
   checkTail(): Result<StreamPosition, StreamError> {
@@ -190,14 +227,85 @@ export class StreamObject extends DurableObject<Env> {
   async destroy(): Promise<void> {
     await this.#guarded.releaseSource();
     this.#followers.closeAll();
+    // Segments first: once storage is wiped nothing remembers them (a later sweep would still find them).
+    await this.#sealer.sweepAll(this.#segmentPrefix());
     await this.ctx.storage.deleteAll();
+    this.#alarm.fired();
     this.#store.migrate();
     this.#meta = undefined;
     this.#guarded.forget();
   }
 
-  override async alarm(): Promise<void> {
+  /**
+   * Sealing, retention, orphan sweeps and Durable Streams expiry. At-least-once: every step is idempotent,
+   * and a failure leaves the work for the retry (workerd retries a throwing alarm with backoff).
+   */
+  override async alarm(info?: AlarmInvocationInfo): Promise<void> {
+    this.#alarm.fired();
     await this.#guarded.alarm();
+    const meta = this.#meta;
+    if (!meta) return;
+    const nowMs = Date.now();
+    try {
+      await this.#dropDead(meta, nowMs);
+      await this.#sealer.sealAll(this.#segmentPrefix(), nowMs);
+      if (info?.isRetry || this.#orphans || nowMs - this.#lastSweepMs > SWEEP_INTERVAL_MS) {
+        this.#orphans = true;
+        await this.#sealer.sweep(this.#segmentPrefix());
+        this.#orphans = false;
+        this.#lastSweepMs = nowMs;
+      }
+    } finally {
+      await this.#deleteIfEmpty(meta, nowMs);
+      this.#scheduleMaintenance(nowMs);
+    }
+  }
+
+  /** R2 key prefix of this object's segments (segment-store.ts); every incarnation shares it, for sweeps. */
+  #segmentPrefix(): string {
+    return segmentPrefix(this.ctx.id.toString());
+  }
+
+  /**
+   * Retention and trim: tail rows and whole segments with nothing live left go. A segment leaves the index
+   * first, then R2; if the R2 delete fails, the object is an orphan for the sweep.
+   */
+  async #dropDead(meta: StreamMeta, nowMs: number): Promise<void> {
+    this.#store.deleteExpired(nowMs);
+    const dead = this.#segmentIndex.dead(meta.state.trimPoint, nowMs);
+    if (dead.length === 0) return;
+    this.ctx.storage.transactionSync(() => dead.forEach((segment) => this.#segmentIndex.delete(segment.startSeqNum)));
+    this.#orphans = true;
+    await this.#sealer.deleteObjects(dead.map((segment) => segment.objectKey));
+    this.#orphans = false;
+  }
+
+  /** Delete-on-empty (S2-API §14.5): no live records and no appends for min_age_secs. */
+  async #deleteIfEmpty(meta: StreamMeta, nowMs: number): Promise<void> {
+    const minAgeMs = meta.config.deleteOnEmptyMinAgeSecs * 1000;
+    if (minAgeMs === 0 || this.#store.tailStats().rows > 0 || this.#segmentIndex.keys().size > 0) return;
+    const lastActiveMs = Math.max(this.#store.lastAppendMs(), meta.createdAtMs);
+    if (nowMs - lastActiveMs < minAgeMs) return;
+    await basinStub(this.env, meta.basin).deleteStream(meta.basin, meta.stream);
+  }
+
+  /** Arms the alarm for the earliest maintenance due: sealing now or by age, retention, delete-on-empty. */
+  #scheduleMaintenance(nowMs: number): void {
+    const meta = this.#meta;
+    if (!meta) return;
+    const stats = this.#store.tailStats();
+    const due = [
+      needsSeal(stats, this.#sealPolicy, nowMs) || this.#orphans ? nowMs : sealDueMs(stats, this.#sealPolicy),
+      this.#store.nextExpiryMs(), this.#segmentIndex.nextExpiryMs(),
+      meta.config.deleteOnEmptyMinAgeSecs > 0 ? Math.max(this.#store.lastAppendMs(), meta.createdAtMs) + meta.config.deleteOnEmptyMinAgeSecs * 1000 : null,
+    ].filter((at): at is number => at !== null);
+    if (due.length > 0) this.ctx.waitUntil(this.#alarm.armBy(Math.max(nowMs, Math.min(...due))));
+  }
+
+  /** The hard bound on the tail while sealing is behind (e.g. R2 down): refuse, retryably, rather than grow. */
+  #tailRoom(): Result<void, StreamError> {
+    if (this.#store.tailStats().bytes <= this.#sealPolicy.tailBytesMax) return ok(undefined);
+    return err(streamError("unavailable", "the stream's tail is full while sealing to object storage catches up; retry later"));
   }
 
   // Durable Streams (http/ds): each delegates to the stream's guarded rules or its fork source side.
@@ -210,7 +318,7 @@ export class StreamObject extends DurableObject<Env> {
     return this.#guarded.append(request);
   }
 
-  readGuarded(request: GuardedReadRequest): Result<GuardedRead, StreamError> {
+  readGuarded(request: GuardedReadRequest): Promise<Result<GuardedRead, StreamError>> {
     return this.#guarded.read(request);
   }
 
@@ -222,11 +330,11 @@ export class StreamObject extends DurableObject<Env> {
     return this.#guarded.delete();
   }
 
-  acquireFork(forkId: string, request: ForkPointRequest): Result<ForkGrant, StreamError> {
+  acquireFork(forkId: string, request: ForkPointRequest): Promise<Result<ForkGrant, StreamError>> {
     return this.#forks.acquire(forkId, request);
   }
 
-  copyForFork(forkId: string, fromSeqNum: number, endSeqNum: number): Result<ForkPage, StreamError> {
+  copyForFork(forkId: string, fromSeqNum: number, endSeqNum: number): Promise<Result<ForkPage, StreamError>> {
     return this.#forks.copy(forkId, fromSeqNum, endSeqNum);
   }
 

@@ -97,6 +97,8 @@ function sseBody(c: DsContext, name: string, read: GuardedRead): ReadableStream<
    */
   let announced: number | undefined;
   let session: AsyncGenerator<ReadOutput> | undefined;
+  /** Closed or cancelled: a pull that was waiting when that happened must not touch the controller. */
+  let finished = false;
 
   const control = (closed: boolean) => {
     const upToDate = closed || position >= knownTail;
@@ -113,8 +115,13 @@ function sseBody(c: DsContext, name: string, read: GuardedRead): ReadableStream<
     return { chunk: encoder.encode(data + control(ended)), ended };
   };
   const stop = () => {
+    finished = true;
     abort.abort();
     void session?.return(undefined).catch(() => undefined);
+  };
+  const end = (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    if (!finished) controller.close();
+    stop();
   };
 
   return new ReadableStream<Uint8Array>({
@@ -131,11 +138,8 @@ function sseBody(c: DsContext, name: string, read: GuardedRead): ReadableStream<
       try {
         for (;;) {
           const next = session ? await nextBefore(session, deadline) : undefined;
-          if (!next || next.done) {
-            controller.close();
-            stop();
-            return;
-          }
+          if (finished) return;
+          if (!next || next.done) return end(controller);
           const output = next.value;
           if (output.kind === "heartbeat") {
             const repeat = announced === output.tail.seqNum;
@@ -150,17 +154,13 @@ function sseBody(c: DsContext, name: string, read: GuardedRead): ReadableStream<
           const { chunk, ended } = render(output.batch.records, output.batch.closed ?? false);
           announced = output.batch.tail === undefined && position >= knownTail ? position : undefined;
           controller.enqueue(chunk);
-          if (ended) {
-            controller.close();
-            stop();
-          }
+          if (ended) end(controller);
           return;
         }
       } catch (error) {
         // The stream went away mid-session (deleted): the client reconnects and learns why.
-        if (!(error instanceof Rejection)) console.error("durable streams SSE session failed", error);
-        controller.close();
-        stop();
+        if (!(error instanceof Rejection) && !finished) console.error("durable streams SSE session failed", error);
+        end(controller);
       }
     },
     cancel: stop,
