@@ -2,6 +2,10 @@ import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { TEST_ROOT_TOKEN } from "./test/support/auth.ts";
 
+// Inside workerd every stream seals after a handful of appends, so every integration test also reads
+// across R2 segments and the tail, with seals landing while it runs.
+const SMALL_SEALS = { SEAL_TAIL_ROWS: "4", SEAL_TAIL_BYTES: "4096", SEGMENT_BYTES_TARGET: "2048" };
+
 // One config, three projects: `npx vitest run --project <name>` picks one.
 export default defineConfig({
   test: {
@@ -16,7 +20,7 @@ export default defineConfig({
       {
         plugins: [cloudflareTest({
           wrangler: { configPath: "./wrangler.toml" },
-          miniflare: { bindings: { ROOT_TOKEN: TEST_ROOT_TOKEN, DS_SUBSCRIPTIONS: "on" } },
+          miniflare: { bindings: { ROOT_TOKEN: TEST_ROOT_TOKEN, DS_SUBSCRIPTIONS: "on", DS_LONG_POLL_TIMEOUT_MS: "500", ...SMALL_SEALS } },
         })],
         test: {
           name: "workers",
