@@ -18,10 +18,11 @@ const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(BENCH, "..");
 
 const USAGE = `usage: npm run bench -- [options]
-  --quick               small sizes, short durations (well under 2 minutes)
+  --quick               small sizes, short durations (about a minute)
   --scenario <name>     run only this scenario (repeatable, or comma-separated)
   --readers <n>         SSE readers for sse-fanout / writer-with-idle-readers (default 1000, quick 200)
   --set <s>.<k>=<v>     override a scenario parameter, e.g. --set sse-fanout.rate=10 (value parsed as JSON)
+  --rev <git-ref>       benchmark a committed tree (e.g. HEAD) instead of the working tree
   --out <file>          JSON results path (default bench/results/latest.json)
   --verbose             echo wrangler's output
   --server-log-level <l> wrangler --log-level (default warn; e.g. info, debug)
@@ -49,7 +50,8 @@ function parseArgs(argv) {
       let v;
       try { v = JSON.parse(m[3]); } catch { v = m[3]; }
       (opts.overrides[m[1]] ??= {})[m[2]] = v;
-    } else if (a === "--verbose") opts.verbose = true;
+    } else if (a === "--rev") opts.rev = value();
+    else if (a === "--verbose") opts.verbose = true;
     else if (a === "--server-log-level") opts.serverLogLevel = value();
     else if (a === "--list") opts.list = true;
     else if (a === "--help" || a === "-h") opts.help = true;
@@ -103,6 +105,14 @@ function gitInfo() {
     const commit = execFileSync("git", ["rev-parse", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
     const dirty = execFileSync("git", ["status", "--porcelain", "--", "src", "wrangler.toml", "package.json"], { cwd: ROOT, encoding: "utf8" }).trim() !== "";
     return { commit, dirty };
+  } catch {
+    return undefined;
+  }
+}
+
+function revCommit(rev) {
+  try {
+    return execFileSync("git", ["rev-parse", `${rev}^{commit}`], { cwd: ROOT, encoding: "utf8" }).trim();
   } catch {
     return undefined;
   }
@@ -220,7 +230,7 @@ async function main() {
   const run = {
     schema: 1,
     mode,
-    options: { quick: opts.quick, scenarios: selected.map((s) => s.name), readers: opts.readers, overrides: opts.overrides },
+    options: { quick: opts.quick, scenarios: selected.map((s) => s.name), readers: opts.readers, overrides: opts.overrides, rev: opts.rev },
     startedAt: new Date().toISOString(),
     machine: machineInfo(),
     loadAverageBefore: os.loadavg(),
@@ -253,8 +263,13 @@ async function main() {
     const t = performance.now();
     // A root token of our own: works whether or not the server enforces auth (it ignores the header if not).
     const token = randomBytes(24).toString("hex");
-    server = await startServer({ root: ROOT, verbose: opts.verbose, logLevel: opts.serverLogLevel ?? "warn", vars: { ROOT_TOKEN: token } });
-    run.server = { startSeconds: round((performance.now() - t) / 1000), baseUrl: server.baseUrl, sourceSha256: server.sourceSha256 };
+    server = await startServer({ root: ROOT, verbose: opts.verbose, logLevel: opts.serverLogLevel ?? "warn", vars: { ROOT_TOKEN: token }, rev: opts.rev });
+    run.server = {
+      startSeconds: round((performance.now() - t) / 1000),
+      baseUrl: server.baseUrl,
+      source: opts.rev ? { rev: opts.rev, commit: revCommit(opts.rev) } : "working tree",
+      sourceSha256: server.sourceSha256,
+    };
     log(`server up at ${server.baseUrl} in ${run.server.startSeconds}s`);
     const sampler = rssSampler(server.pid, 250, server.port);
     const client = new S2Client(server.baseUrl, { agent: unaryAgent(8), token });

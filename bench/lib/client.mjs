@@ -38,7 +38,9 @@ export function request(baseUrl, method, path, { headers = {}, body, agent, time
       }));
       res.on("error", reject);
     });
-    req.on("error", (err) => reject(err.name === "AbortError" ? new Error(`${method} ${path}: no response within ${timeoutMs} ms`) : err));
+    req.on("error", (err) => reject(err.name === "AbortError"
+      ? new Error(`${method} ${path}: no response within ${timeoutMs} ms (${req.reusedSocket ? "reused keep-alive" : "new"} connection)`)
+      : err));
     const sentAt = performance.now();
     req.end(payload);
   });

@@ -2,7 +2,7 @@
 // snapshot of the sources — so nothing that changes in the working tree or node_modules can reload it mid-run —
 // and watches its process tree.
 // Mirrors test/support/wrangler.ts; kept in plain .mjs so the bench needs no TypeScript loader.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
@@ -49,10 +49,24 @@ const SNAPSHOT = ["src", "wrangler.toml", "package.json", "tsconfig.json"];
  * Copies the worker's sources into `dir` (node_modules symlinked) and returns a sha256 over what was copied,
  * so a result can be tied to the exact code that ran.
  */
-async function snapshotProject(root, dir) {
+async function snapshotProject(root, dir, rev) {
   await mkdir(dir, { recursive: true });
-  for (const entry of SNAPSHOT) {
-    if (existsSync(join(root, entry))) await cp(join(root, entry), join(dir, entry), { recursive: true });
+  if (rev) {
+    // A committed tree instead of the working tree: `git archive <rev> <paths> | tar -x`.
+    const present = SNAPSHOT.filter((entry) => {
+      try {
+        execFileSync("git", ["cat-file", "-e", `${rev}:${entry}`], { cwd: root, stdio: "ignore" });
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    const archive = execFileSync("git", ["archive", "--format=tar", rev, ...present], { cwd: root, maxBuffer: 256 * 1024 * 1024 });
+    execFileSync("tar", ["-x", "-C", dir], { input: archive });
+  } else {
+    for (const entry of SNAPSHOT) {
+      if (existsSync(join(root, entry))) await cp(join(root, entry), join(dir, entry), { recursive: true });
+    }
   }
   await symlink(join(root, "node_modules"), join(dir, "node_modules"), "dir");
   const hash = createHash("sha256");
@@ -109,7 +123,7 @@ async function prebundle(root, projectDir, env, onChild, timeoutMs = 60_000) {
  * Spawns wrangler in its own process group (so workerd, which wrangler forks, can be killed with it).
  * Returns { baseUrl, pid, stop(), stopSync(), output() }. stop() is idempotent.
  */
-export async function startServer({ root, logLevel = "warn", timeoutMs = 90_000, verbose = false, vars = {} }) {
+export async function startServer({ root, logLevel = "warn", timeoutMs = 90_000, verbose = false, vars = {}, rev }) {
   const port = await freePort();
   const inspectorPort = await freePort();
   const workDir = await mkdtemp(join(tmpdir(), "edgestream-bench-"));
@@ -128,7 +142,7 @@ export async function startServer({ root, logLevel = "warn", timeoutMs = 90_000,
   };
   started.add(removeWorkDir);
   try {
-    sourceSha256 = await snapshotProject(root, projectDir);
+    sourceSha256 = await snapshotProject(root, projectDir, rev);
     config = await prebundle(root, projectDir, offlineEnv(), (child) => { build = child; });
   } catch (err) {
     removeWorkDir();

@@ -89,9 +89,10 @@ export default {
       const drained = waitEnd === "complete";
 
       // What the stream itself holds: which appends made it, in which order (bounded: at most M records).
+      let stored;
       try {
         const tail = await ctx.client.tail(ctx.basin, stream);
-        const stored = await ctx.client.readRange(ctx.basin, stream, 0, Math.min(tail.seq_num, p.batches * 2));
+        stored = await ctx.client.readRange(ctx.basin, stream, 0, Math.min(tail.seq_num, p.batches * 2));
         const order = stored.map((r) => Number(String(r.body ?? "").split(":")[1]));
         const seen = new Set(order);
         const acked = new Set(w.acks.map((a) => a.i));
@@ -102,6 +103,8 @@ export default {
           unacknowledgedButStored: [...seen].filter((i) => !acked.has(i)).length,
           sentButNotStored: sent.map((_, i) => i).filter((i) => !seen.has(i)).length,
         };
+        const ackedElsewhere = w.acks.filter((a) => stored[a.start]?.body !== sent[a.i]).length;
+        if (ackedElsewhere > 0) reasons.push(`${ackedElsewhere} acknowledged appends are not stored at the seq num their ack named`);
         if (tail.seq_num !== w.acks.length || figures.stream.duplicates > 0) {
           reasons.push(`stream holds ${tail.seq_num} records (${figures.stream.duplicates} duplicates, ${figures.stream.unacknowledgedButStored} never acknowledged, ${figures.stream.sentButNotStored} sent but absent) for ${w.acks.length} acknowledged appends of ${sent.length} sent`);
         }
@@ -140,9 +143,11 @@ export default {
         reasons.push(`${failedReaders.length} readers failed: ${top.join("; ")}`);
       }
 
-      // Body integrity: the body each reader saw at seq s is the one whose append was acknowledged at s.
+      // Body integrity: the body each reader saw at seq s is the one the stream holds at s (read back above),
+      // or, if that read failed, the one whose append was acknowledged at s.
       const bodyAtSeq = [];
       for (const a of w.acks) bodyAtSeq[a.start] = sent[a.i];
+      if (stored) stored.forEach((r, k) => { bodyAtSeq[k] = r.body ?? ""; });
       let mismatches = 0;
       let firstMismatch;
       const e2e = [];
@@ -151,14 +156,14 @@ export default {
         for (let k = 0; k < p.batches; k++) {
           if (r.bodies[k] !== bodyAtSeq[k]) {
             mismatches += 1;
-            firstMismatch ??= `seq ${k}: got ${JSON.stringify(String(r.bodies[k]).slice(0, 30))}, acknowledged ${JSON.stringify(String(bodyAtSeq[k]).slice(0, 30))}`;
+            firstMismatch ??= `seq ${k}: got ${JSON.stringify(String(r.bodies[k]).slice(0, 30))}, stream holds ${JSON.stringify(String(bodyAtSeq[k]).slice(0, 30))}`;
             continue;
           }
           const sentAt = Number(r.bodies[k].split(":")[2]);
           e2e.push(r.recvAt[k] - sentAt);
         }
       }
-      if (mismatches > 0) reasons.push(`${mismatches} delivered bodies differ from the acknowledged ones (first: ${firstMismatch})`);
+      if (mismatches > 0) reasons.push(`${mismatches} delivered bodies differ from what the stream holds (first: ${firstMismatch})`);
       for (let k = 0; k < p.batches && complete.length > 0; k++) {
         let lo = Infinity;
         let hi = -Infinity;

@@ -147,6 +147,7 @@ export async function runSdkAppendWriter(ctx: ClientContext, client: string, bas
         continue;
       }
       const acks: Promise<void>[] = [];
+      const sessionStart = ctx.recorder.now();
       for (let i = 0; i < 5 && !ctx.writersStop.aborted; i++) {
         const key = `${client}.${++n}`;
         const records = makeRecords(key, 1 + Math.floor(ctx.random() * 4), ctx.random, ctx.shape);
@@ -169,6 +170,10 @@ export async function runSdkAppendWriter(ctx: ClientContext, client: string, bas
       }
       await Promise.all(acks);
       await session.close().catch(() => undefined);
+      // A session that failed (server down) is not reopened in a tight loop.
+      if (ctx.recorder.history.appends.some((a) => a.client === client && a.outcome.type === "unknown" && a.invokedAtMs > sessionStart)) {
+        await sleep(100, ctx.writersStop);
+      }
     }
   } finally {
     await stream.close().catch(() => undefined);

@@ -107,11 +107,15 @@ export async function runS2Writer(ctx: ClientContext, client: string, mode: Writ
       const next = `${client}-f${n}`;
       const outcome = await recordedAppend(ctx, client, `fence:${next}`, { records: [fenceRecord(next)] }, format === "raw" ? "raw" : format);
       token = outcome.type === "ok" ? next : undefined;
+      if (outcome.type === "unknown") await sleep(50, ctx.writersStop);
       continue;
     }
     if (mode === "conditional" && expected === undefined) {
       expected = await recordedTail(ctx, client);
-      if (expected === undefined) continue;
+      if (expected === undefined) {
+        await sleep(50, ctx.writersStop);
+        continue;
+      }
     }
     const key = `${client}.${n}`;
     const request: AppendRequest = { records: batch(ctx, key, format) };

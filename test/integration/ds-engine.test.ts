@@ -1,8 +1,9 @@
 // One engine, two protocols (DESIGN.md §4): a Durable Streams stream is an engine stream in the configured
 // basin, so records written with one protocol read back through the other, S2 lists and deletes it, and
 // Durable Streams state (closed, forks) is enforced for S2 callers too.
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { append, appendOk, call, expectS2Error, expectStatus, recordsPath, uniqueStream } from "./helpers";
+import { append, appendOk, call, expectS2Error, expectStatus, recordsPath, streamObject, uniqueStream } from "./helpers";
 import { DS_BASIN, ds, forkRefs } from "./ds-helpers";
 
 const text = { "content-type": "text/plain" };
@@ -95,5 +96,25 @@ describe("forks of a stream that does not exist yet", () => {
     const res = await ds(name, { method: "PUT", headers: { ...text, "stream-forked-from": `/v1/stream/${name}` } });
     expect(res.status).toBe(404);
     expect((await ds(name, { method: "HEAD" })).status).toBe(404);
+  });
+});
+
+describe("live readers let go", () => {
+  const followerSockets = (name: string) =>
+    runInDurableObject(streamObject(DS_BASIN, name), (_instance, state) => state.getWebSockets().length);
+
+  it("an SSE reader that goes away closes its follower socket, and so does a long-poll that times out", async () => {
+    const name = uniqueStream("ds-letgo");
+    expect((await ds(name, { method: "PUT", headers: text, body: "a" })).status).toBe(201);
+    const sse = await ds(name, { query: "offset=now&live=sse" });
+    const reader = sse.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain("event: control");
+    await expect.poll(() => followerSockets(name)).toBe(1);
+    await reader.cancel();
+    await expect.poll(() => followerSockets(name)).toBe(0);
+
+    const poll = await ds(name, { query: "offset=now&live=long-poll" });
+    expect(poll.status).toBe(204);
+    await expect.poll(() => followerSockets(name)).toBe(0);
   });
 });

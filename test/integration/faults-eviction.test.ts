@@ -8,7 +8,9 @@ import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { fetchClients, lateFollowers } from "../history/clients";
 import { createDsStream } from "../history/ds-clients";
-import { sleep, type Target } from "../history/wire";
+import { HistoryRecorder, makeRecords, rng } from "../history/recorder";
+import { recordedAppend } from "../history/s2-clients";
+import { sleep, type ClientContext, type Target } from "../history/wire";
 import { describeRun, runWorkload, type WorkloadResult } from "../history/workload";
 import { TEST_ROOT_TOKEN } from "../support/auth";
 import { env } from "./helpers";
@@ -23,6 +25,15 @@ function target(prefix: string): Target {
   };
 }
 
+/** A client context for appends the fault hook makes itself, recorded in the same history. */
+function burstContext(t: Target, recorder: HistoryRecorder): ClientContext {
+  const never = new AbortController().signal;
+  return {
+    target: t, recorder, random: rng(42), shape: { binary: true, payloadBytesMax: 64, headersMax: 1 },
+    writersStop: never, readersStop: never, callTimeoutMs: 15_000, count: () => undefined,
+  };
+}
+
 const objectOf = (t: Target) => env.STREAMS.get(env.STREAMS.idFromName(`${t.basin}/${t.stream}`));
 
 /** Follower sockets the stream's object holds: relays that did not let go would leak here. */
@@ -30,6 +41,7 @@ const followerSockets = (t: Target) => runInDurableObject(objectOf(t), (_instanc
 
 function expectClean(result: WorkloadResult): void {
   const report = describeRun(result);
+  console.log(report.split("\n")[0]);
   expect(result.check.violations, report).toEqual([]);
   expect(Object.keys(result.counters).filter((k) => k.endsWith(".crashed")), report).toEqual([]);
   expect(result.check.stats.acknowledged, report).toBeGreaterThan(50);
@@ -71,12 +83,19 @@ describe("faults: deploy-style reset of every object", () => {
     const result = await runWorkload({
       target: t, durationMs: 6_000, callTimeoutMs: 15_000,
       clients: [...fetchClients(1, { durableStreams: true }), ...lateFollowers(1_500)],
-      during: async () => {
+      during: async (recorder) => {
+        const ctx = burstContext(t, recorder);
         for (let i = 0; i < 4; i++) {
           await sleep(1_200);
-          // Abrupt: every object (stream, basin, account) loses its instance and its sockets, in-flight calls fail.
+          // A burst of appends in flight, then abruptly: every object (stream, basin, account) loses its
+          // instance and its sockets while they run.
+          const burst = Array.from({ length: 20 }, (_, j) => recordedAppend(ctx, "burst", `burst.${i}.${j}`, {
+            records: makeRecords(`burst.${i}.${j}`, 3, ctx.random, ctx.shape),
+          }, j % 2 === 0 ? "proto" : "base64"));
+          await sleep(i * 2);
           await abortAllDurableObjects();
           resets++;
+          await Promise.all(burst);
         }
       },
     });

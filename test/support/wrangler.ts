@@ -40,13 +40,30 @@ export async function freePort(): Promise<number> {
 
 export interface DevServer {
   baseUrl: string;
+  port: number;
+  /** The state directory (`--persist-to`); kept by `kill`, removed by `stop` unless it was given. */
+  dataDir: string;
+  /** Process group of the server: start.mjs (the front), wrangler and workerd. */
+  pid: number;
   stop(): Promise<void>;
+  /** Kills the whole process group with `signal` and waits until every process of it is gone; the data stays. */
+  kill(signal: NodeJS.Signals): Promise<void>;
 }
 
-export async function startDevServer(timeoutMs = 90_000): Promise<DevServer> {
-  const port = await freePort();
+export interface DevServerOptions {
+  timeoutMs?: number;
+  /** Reuse this state directory (e.g. after a crash); by default a fresh one is made and removed on stop. */
+  dataDir?: string;
+  /** Listen on this port (e.g. the one a killed server had); by default a free one. */
+  port?: number;
+}
+
+export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  const timeoutMs = options.timeoutMs ?? 90_000;
+  const port = options.port ?? await freePort();
   const inspectorPort = await freePort();
-  const dataDir = await mkdtemp(join(tmpdir(), "edgestream-e2e-"));
+  const ownDataDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? await mkdtemp(join(tmpdir(), "edgestream-e2e-"));
   // Extra arguments go to wrangler; the rest is start.mjs's documented environment.
   const args = [
     join(ROOT, "scripts/start.mjs"),
@@ -81,7 +98,7 @@ export async function startDevServer(timeoutMs = 90_000): Promise<DevServer> {
   const baseUrl = `http://127.0.0.1:${port}`;
   const stop = async () => {
     await kill(child);
-    await rm(dataDir, { recursive: true, force: true });
+    if (ownDataDir) await rm(dataDir, { recursive: true, force: true });
   };
   try {
     await waitForHealth(baseUrl, child, timeoutMs);
@@ -89,7 +106,7 @@ export async function startDevServer(timeoutMs = 90_000): Promise<DevServer> {
     await stop();
     throw new Error(`${(err as Error).message}\n--- wrangler output ---\n${output}`);
   }
-  return { baseUrl, stop };
+  return { baseUrl, port, dataDir, pid: child.pid!, stop, kill: (signal) => kill(child, signal) };
 }
 
 async function waitForHealth(baseUrl: string, child: ChildProcess, timeoutMs: number): Promise<void> {
@@ -110,7 +127,7 @@ async function waitForHealth(baseUrl: string, child: ChildProcess, timeoutMs: nu
   throw new Error(`wrangler dev did not answer GET /health with 200 within ${timeoutMs} ms (last: ${last})`);
 }
 
-async function kill(child: ChildProcess): Promise<void> {
+async function kill(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
   // The whole process group: start.mjs runs wrangler, which forks workerd; either could outlive us and hold a port.
@@ -121,8 +138,24 @@ async function kill(child: ChildProcess): Promise<void> {
       /* already gone */
     }
   };
-  signalGroup("SIGTERM");
+  signalGroup(signal);
   const timer = setTimeout(() => signalGroup("SIGKILL"), 5_000);
   await exited;
   clearTimeout(timer);
+  // The leader's exit does not wait for the rest of its group.
+  if (signal === "SIGKILL") await waitForGroupExit(child.pid);
+}
+
+/** Until no process of the group is left (signal 0 probes without delivering anything). */
+async function waitForGroupExit(pgid: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      process.kill(-pgid, 0);
+    } catch {
+      return;
+    }
+    if (Date.now() > deadline) throw new Error(`process group ${pgid} still alive ${timeoutMs} ms after SIGKILL`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

@@ -9,7 +9,7 @@ import { checkBasinName, checkStreamName } from "../../domain/names";
 import { streamPrefix } from "../auth/authorize";
 import { challenge, WWW_AUTHENTICATE } from "../auth/challenge";
 import type { AppContext } from "../context";
-import { concatBytes } from "../../lib/bytes";
+import { concatBytes, fromUtf8Strict } from "../../lib/bytes";
 import { err, ok, type Result } from "../../lib/result";
 import { renderS2Error } from "../../protocol/s2/errors";
 import { decompress } from "../../protocol/compression";
@@ -128,8 +128,11 @@ export async function readJsonBody(c: S2Context, options: { optional: boolean })
   if (!body.ok) return body;
   if (body.value.length === 0 && options.optional) return ok(undefined);
   if (!isJsonType(type)) return err(streamError("bad_json", "Expected request with `Content-Type: application/json`"));
+  // JSON text is UTF-8 (RFC 8259 §8.1): a lenient decode would store U+FFFD in place of the client's bytes.
+  const text = fromUtf8Strict(body.value);
+  if (text === undefined) return err(streamError("bad_json", "request body is not valid UTF-8"));
   try {
-    return ok(JSON.parse(new TextDecoder().decode(body.value)));
+    return ok(JSON.parse(text));
   } catch (error) {
     return err(streamError("bad_json", `invalid JSON: ${(error as Error).message}`));
   }
