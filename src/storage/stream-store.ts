@@ -102,6 +102,12 @@ interface BatchRow extends Record<string, SqlStorageValue> {
 }
 
 export class StreamStore {
+  /**
+   * Mirror of the tail's size, kept up to date by every write here, because sealing and the hard bound look
+   * at it on each append and recounting is a scan of every row. Undefined until first counted.
+   */
+  #tail: TailStats | undefined;
+
   constructor(private readonly sql: SqlStorage) {}
 
   migrate(): void {
@@ -170,7 +176,8 @@ export class StreamStore {
       "UPDATE stream_meta SET next_seq_num = ?, last_timestamp = ?, fencing_token = ?, trim_point = ?, last_append_ms = ?",
       state.tail.seqNum, state.tail.timestamp, state.fencingToken, state.trimPoint, Date.now(),
     );
-    this.sql.exec("DELETE FROM record_batches WHERE end_seq_num <= ?", state.trimPoint);
+    // The key bound lets SQLite range-scan instead of reading every row on every append.
+    this.#deleteRowsWhere("start_seq_num < ?1 AND end_seq_num <= ?1", state.trimPoint);
   }
 
   /**
@@ -185,11 +192,15 @@ export class StreamStore {
       "INSERT INTO record_batches (start_seq_num, end_seq_num, last_timestamp, expires_at_ms, records, written_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
       records[0]!.seqNum, last.seqNum + 1, last.timestamp, expiresAtMs, packed, Date.now(),
     );
+    if (this.#tail) {
+      this.#tail = { rows: this.#tail.rows + 1, bytes: this.#tail.bytes + packed.length, oldestWrittenMs: this.#tail.oldestWrittenMs ?? Date.now() };
+    }
   }
 
   /** Drops every record: rows a fork copied before a crash are invisible without stream_meta, and go here. */
   clearRecords(): void {
     this.sql.exec("DELETE FROM record_batches");
+    this.#tail = undefined;
   }
 
   /** Seq num of the first live record whose timestamp is at or after `timestamp`; undefined if none. */
@@ -219,10 +230,20 @@ export class StreamStore {
   // Sealing (stream/sealer.ts) and retention.
 
   tailStats(): TailStats {
-    const row = this.sql.exec<{ rows: number; bytes: number | null; oldest: number | null }>(
-      "SELECT count(*) AS rows, sum(length(records)) AS bytes, min(written_at_ms) AS oldest FROM record_batches",
-    ).one();
-    return { rows: row.rows, bytes: row.bytes ?? 0, oldestWrittenMs: row.oldest };
+    if (!this.#tail) {
+      const row = this.sql.exec<{ rows: number; bytes: number | null; oldest: number | null }>(
+        "SELECT count(*) AS rows, sum(length(records)) AS bytes, min(written_at_ms) AS oldest FROM record_batches",
+      ).one();
+      this.#tail = { rows: row.rows, bytes: row.bytes ?? 0, oldestWrittenMs: row.oldest };
+    }
+    return this.#tail;
+  }
+
+  /** Deletes rows; the size mirror is recounted only if rows actually went. */
+  #deleteRowsWhere(condition: string, ...bindings: SqlStorageValue[]): void {
+    const cursor = this.sql.exec(`DELETE FROM record_batches WHERE ${condition}`, ...bindings);
+    cursor.toArray();
+    if (cursor.rowsWritten > 0) this.#tail = undefined;
   }
 
   /** The oldest tail rows, whole, up to about `bytesTarget` packed bytes (at least one row). */
@@ -257,12 +278,12 @@ export class StreamStore {
   }
 
   deleteRows(startSeqNum: number, endSeqNum: number): void {
-    this.sql.exec("DELETE FROM record_batches WHERE start_seq_num >= ? AND end_seq_num <= ?", startSeqNum, endSeqNum);
+    this.#deleteRowsWhere("start_seq_num >= ? AND end_seq_num <= ?", startSeqNum, endSeqNum);
   }
 
   /** Retention: rows every record of which has expired. */
   deleteExpired(nowMs: number): void {
-    this.sql.exec("DELETE FROM record_batches WHERE expires_at_ms <= ?", nowMs);
+    this.#deleteRowsWhere("expires_at_ms <= ?", nowMs);
   }
 
   /** When the next tail row expires (ms); null if none will. */
