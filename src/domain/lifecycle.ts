@@ -133,9 +133,17 @@ export function matchesSpec(lifecycle: StreamLifecycle, spec: CreateSpec): boole
     (spec.fork.seqNum === null || spec.fork.seqNum === origin.resolvedSeqNum);
 }
 
+/**
+ * A sliding TTL runs from when the stream's object saw the last access, but a client can only count from
+ * when it got the answer: the window is stretched by this much, so a client that comes back just inside its
+ * TTL by its own clock still finds the stream after a slow round trip. TTLs are whole seconds; absolute
+ * expiries (Expires-At) are exact.
+ */
+export const TTL_GRACE_MS = 1000;
+
 /** When the stream expires if nothing touches it again; null for never. */
 export function expiresAtMs(lifecycle: StreamLifecycle): number | null {
-  const sliding = lifecycle.ttlSecs === null ? Infinity : lifecycle.lastAccessMs + lifecycle.ttlSecs * 1000;
+  const sliding = lifecycle.ttlSecs === null ? Infinity : lifecycle.lastAccessMs + lifecycle.ttlSecs * 1000 + TTL_GRACE_MS;
   const expiry = Math.min(sliding, lifecycle.expiresAt?.ms ?? Infinity);
   return expiry === Infinity ? null : expiry;
 }

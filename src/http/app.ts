@@ -48,6 +48,8 @@ export function createApp() {
     // As s2-lite: the route exists, the feature does not yet (S2-API §6.2–6.4).
     app.all(path, () => s2ErrorResponse(streamError("not_implemented", "not implemented by this server")));
   }
+  // Unknown paths: an empty 404, as s2-lite's router answers (S2-API §1.1), not Hono's text/plain default.
+  app.notFound(() => new Response(null, { status: 404 }));
   app.onError((error) => {
     if (error instanceof Rejection) return s2ErrorResponse(error.error);
     console.error("unhandled error", error);

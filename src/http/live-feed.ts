@@ -6,7 +6,7 @@
  */
 import type { ReadBatch } from "../domain/types";
 import type { Env } from "../env";
-import { decodeLiveBatch, LIVE_CLOSE_BEHIND, LIVE_CLOSE_GONE, LIVE_PATH } from "../protocol/live";
+import { decodeLiveBatch, LIVE_CLOSE_BEHIND, LIVE_CLOSE_GONE, LIVE_PATH, liveHeaderKey } from "../protocol/live";
 
 export type FeedEvent =
   | { kind: "batch"; batch: Required<ReadBatch> }
@@ -14,12 +14,31 @@ export type FeedEvent =
   /** behind: catch up with reads and subscribe again; gone: the stream was deleted; reset: resubscribe. */
   | { kind: "closed"; reason: "behind" | "gone" | "reset" };
 
+/**
+ * Every follower of a stream in this isolate receives the same pushes, each on its own socket. Decoding is
+ * shared: a message is identified by its stream and its header (kind, tail, first seq num) and size, which
+ * fix its content because records never change. Bounded, oldest first out.
+ */
+const DECODED_MAX = 64;
+const decoded = new Map<string, ReturnType<typeof decodeLiveBatch>>();
+
+function decodeShared(streamKey: string, bytes: Uint8Array): ReturnType<typeof decodeLiveBatch> {
+  const key = `${streamKey}|${bytes.length}|${liveHeaderKey(bytes)}`;
+  let batch = decoded.get(key);
+  if (!batch) {
+    batch = decodeLiveBatch(bytes);
+    decoded.set(key, batch);
+    if (decoded.size > DECODED_MAX) decoded.delete(decoded.keys().next().value!);
+  }
+  return batch;
+}
+
 export class LiveFeed {
   readonly #queue: FeedEvent[] = [];
   #wake: (() => void) | undefined;
   #closed = false;
 
-  private constructor(private readonly socket: WebSocket | undefined, private nextSeqNum: number) {
+  private constructor(private readonly socket: WebSocket | undefined, private nextSeqNum: number, private readonly streamKey: string) {
     if (!socket) {
       this.#closed = true;
       return;
@@ -37,7 +56,7 @@ export class LiveFeed {
   static async open(env: Env, basin: string, stream: string, fromSeqNum: number): Promise<LiveFeed> {
     const stub = env.STREAMS.get(env.STREAMS.idFromName(`${basin}/${stream}`));
     const response = await stub.fetch(`https://stream${LIVE_PATH}?from=${fromSeqNum}`, { headers: { upgrade: "websocket" } });
-    const feed = new LiveFeed(response.webSocket ?? undefined, fromSeqNum);
+    const feed = new LiveFeed(response.webSocket ?? undefined, fromSeqNum, `${basin}/${stream}`);
     if (!response.webSocket) feed.#queue.push({ kind: "closed", reason: response.status === 404 ? "gone" : "behind" });
     return feed;
   }
@@ -74,8 +93,9 @@ export class LiveFeed {
   }
 
   #onMessage(data: unknown): void {
-    const batch = decodeLiveBatch(new Uint8Array(data as ArrayBuffer));
-    const records = batch.records.filter((record) => record.seqNum >= this.nextSeqNum);
+    const batch = decodeShared(this.streamKey, new Uint8Array(data as ArrayBuffer));
+    const unseen = batch.records.filter((record) => record.seqNum >= this.nextSeqNum);
+    const records = unseen.length === batch.records.length ? batch.records : unseen;
     if (batch.records.length > 0 && batch.records[0]!.seqNum > this.nextSeqNum) {
       // A hole would mean a lost record: resubscribe from what we have instead.
       this.close();

@@ -43,7 +43,11 @@ export async function* readSession(
 ): AsyncGenerator<ReadOutput> {
   const budget = new ReadBudget(request.limits);
   const stub = streamStub(target.env, target.basin, target.stream);
-  const admit = (records: SequencedRecord[]) => records.filter((record) => budget.admit(record));
+  // The same array when everything is admitted, so readers of one live batch share its rendering.
+  const admit = (records: SequencedRecord[]) => {
+    const admitted = records.filter((record) => budget.admit(record));
+    return admitted.length === records.length ? records : admitted;
+  };
 
   let outcome = first;
   let { tail } = first;

@@ -40,6 +40,14 @@ export function encodeLiveBatch(records: readonly SequencedRecord[], tail: Strea
   return concatBytes([head, encodeRecordBatch(records)]);
 }
 
+/** The header of a message (kind, tail, first seq num) as text: with the stream and size, it names the content. */
+export function liveHeaderKey(bytes: Uint8Array): string {
+  const [tailSeqNum, afterSeq] = readVarint(bytes, 1);
+  const [tailTimestamp, afterTs] = readVarint(bytes, afterSeq);
+  const [start] = readVarint(bytes, afterTs);
+  return `${bytes[0]}:${tailSeqNum}:${tailTimestamp}:${start}`;
+}
+
 /** Throws on a malformed message: only our own object sends these, so one means a bug or a version skew. */
 export function decodeLiveBatch(bytes: Uint8Array): Required<ReadBatch> {
   const kind = bytes[0];

@@ -12,8 +12,16 @@ const FOLLOWER_TAG = "follower";
 /** A subscriber further behind than this catches up with reads first; the socket is for the live edge. */
 export const FOLLOW_GAP_RECORDS_MAX = 4000;
 
+/** Told of every batch sent to followers and to how many of them (usage accounting). */
+export type DeliveryHook = (records: readonly SequencedRecord[], followers: number) => void;
+
 export class Followers {
-  constructor(private readonly ctx: DurableObjectState) {}
+  constructor(private readonly ctx: DurableObjectState, private readonly onDeliver: DeliveryHook = () => undefined) {}
+
+  /** Relays subscribed now. */
+  count(): number {
+    return this.ctx.getWebSockets(FOLLOWER_TAG).length;
+  }
 
   /**
    * Accepts a relay's socket and sends it what it missed since `catchUp` was read, in one turn. A closed
@@ -22,7 +30,10 @@ export class Followers {
   accept(catchUp: readonly (readonly SequencedRecord[])[], tail: StreamPosition, closed = false): Response {
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server, [FOLLOWER_TAG]);
-    for (const records of catchUp) server.send(encodeLiveBatch(records, tail));
+    for (const records of catchUp) {
+      server.send(encodeLiveBatch(records, tail));
+      this.onDeliver(records, 1);
+    }
     if (closed) server.send(encodeLiveBatch([], tail, true));
     return new Response(null, { status: 101, webSocket: client });
   }
@@ -32,6 +43,7 @@ export class Followers {
     const sockets = this.ctx.getWebSockets(FOLLOWER_TAG);
     if (sockets.length === 0) return;
     const message = encodeLiveBatch(records, tail, closed);
+    this.onDeliver(records, sockets.length);
     for (const socket of sockets) {
       try {
         socket.send(message);

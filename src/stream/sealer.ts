@@ -10,8 +10,10 @@
  *      are orphans no index row points to; `sweep` deletes them later.
  *
  * Until step 3 commits, readers read the rows; after it, the segment. Either way every record is in exactly
- * one place. A failure anywhere leaves the rows in the tail, and the next alarm seals them again (a put of
- * the same rows writes the same key and bytes, which the create-only put accepts as done).
+ * one place. A failure anywhere leaves the rows in the tail, and the next alarm seals them again under a new
+ * key (segment-store.ts); the first attempt's object is an orphan for the sweep. A commit refused in step 3
+ * deletes its object at once. Sweeps skip the keys of seals still in flight in this object: such a key is
+ * unreferenced only until its commit.
  */
 import type { SegmentIndex, SegmentBlock } from "../storage/segment-index";
 import { encodeSegment } from "../storage/segment-codec";
@@ -25,6 +27,9 @@ export interface SealFaults {
 }
 
 export class Sealer {
+  /** Keys of seals between their put and their commit: not orphans, whatever the index says yet. */
+  readonly #inFlight = new Set<string>();
+
   constructor(
     private readonly store: StreamStore,
     private readonly index: SegmentIndex,
@@ -50,24 +55,32 @@ export class Sealer {
     if (!first || !last) return false;
     const encoded = encodeSegment(rows);
     const objectKey = segmentKey(keyPrefix, first.startSeqNum, last.endSeqNum);
-    await this.segments.put(objectKey, encoded.bytes);
-    faults?.afterPut?.();
-    const blocks: SegmentBlock[] = encoded.blocks.map((block, i) => ({ ...block, endSeqNum: rows[i]!.endSeqNum, expiresAtMs: rows[i]!.expiresAtMs }));
-    const expiries = rows.map((row) => row.expiresAtMs);
-    return this.transact(() => {
-      if (!this.store.rowsIntact(first.startSeqNum, last.endSeqNum, rows.length)) return false;
-      this.index.insert({
-        startSeqNum: first.startSeqNum,
-        endSeqNum: last.endSeqNum,
-        lastTimestamp: last.lastTimestamp,
-        objectKey,
-        sizeBytes: encoded.bytes.length,
-        expiresAtMs: expiries.includes(null) ? null : Math.max(...(expiries as number[])),
-        blocks,
-      }, nowMs);
-      this.store.deleteRows(first.startSeqNum, last.endSeqNum);
-      return true;
-    });
+    this.#inFlight.add(objectKey);
+    try {
+      await this.segments.put(objectKey, encoded.bytes);
+      faults?.afterPut?.();
+      const blocks: SegmentBlock[] = encoded.blocks.map((block, i) => ({ ...block, endSeqNum: rows[i]!.endSeqNum, expiresAtMs: rows[i]!.expiresAtMs }));
+      const expiries = rows.map((row) => row.expiresAtMs);
+      const committed = this.transact(() => {
+        if (!this.store.rowsIntact(first.startSeqNum, last.endSeqNum, rows.length)) return false;
+        this.index.insert({
+          startSeqNum: first.startSeqNum,
+          endSeqNum: last.endSeqNum,
+          lastTimestamp: last.lastTimestamp,
+          objectKey,
+          sizeBytes: encoded.bytes.length,
+          expiresAtMs: expiries.includes(null) ? null : Math.max(...(expiries as number[])),
+          blocks,
+        }, nowMs);
+        this.store.deleteRows(first.startSeqNum, last.endSeqNum);
+        return true;
+      });
+      // Nothing references the object of a refused commit; if this delete fails, the sweep finds it.
+      if (!committed) await this.segments.delete([objectKey]).catch(() => undefined);
+      return committed;
+    } finally {
+      this.#inFlight.delete(objectKey);
+    }
   }
 
   async deleteObjects(keys: readonly string[]): Promise<void> {
@@ -84,7 +97,7 @@ export class Sealer {
   async sweep(keyPrefix: string): Promise<number> {
     const listed = await this.segments.list(keyPrefix);
     const referenced = this.index.keys();
-    const orphans = listed.map((object) => object.key).filter((key) => !referenced.has(key));
+    const orphans = listed.map((object) => object.key).filter((key) => !referenced.has(key) && !this.#inFlight.has(key));
     if (orphans.length > 0) await this.segments.delete(orphans);
     return orphans.length;
   }

@@ -54,6 +54,21 @@ export function authorizeOn(c: DsContext, op: Operation, stream: string): void {
  * Creates the basin the first time, with the default basin config.
  */
 export async function newStreamConfig(env: Env): Promise<Result<StreamConfig, StreamError>> {
+  const cached = basinConfig.get(dsBasin(env));
+  if (cached && Date.now() - cached.atMs < BASIN_CONFIG_TRUST_MS) return ok(cached.config);
+  const config = await fetchStreamConfig(env);
+  if (config.ok) basinConfig.set(dsBasin(env), { config: config.value, atMs: Date.now() });
+  return config;
+}
+
+/**
+ * Creates ask the account for the basin's defaults at most this often per isolate: every create would
+ * otherwise wait on the one AccountObject. A changed default reaches new streams this much later.
+ */
+const BASIN_CONFIG_TRUST_MS = 10_000;
+const basinConfig = new Map<string, { config: StreamConfig; atMs: number }>();
+
+async function fetchStreamConfig(env: Env): Promise<Result<StreamConfig, StreamError>> {
   const account = accountStub(env);
   const basin = dsBasin(env);
   let found = await account.getBasin(basin);

@@ -31,13 +31,14 @@ export async function createStream(c: DsContext): Promise<Response> {
   const basin = dsBasin(c.env);
   const init = { basin, stream: name, config, createdAtMs: Date.now() };
   const created = unwrap(await dsStub(c.env, name).createGuarded({ init, spec, payload: payloadOf(bytes, spec.contentType) }));
-  // Listed for S2 on every success, so a create whose listing step failed heals on its retry.
-  await basinStub(c.env, basin).adoptStream(name, init.createdAtMs);
-  if (created.created) {
-    forgetIncarnation(name);
-    // Pattern subscriptions link a new stream before its first records (PROTOCOL.md §6.2).
-    if (subscriptionsEnabled(c.env)) await subscriptionsStub(c.env, basin).streamCreated(basin, name, created.tail.seqNum);
-  }
+  if (created.created) forgetIncarnation(name);
+  // Listed for S2 on every success, so a create whose listing step failed heals on its retry; pattern
+  // subscriptions link a new stream before its first records (PROTOCOL.md §6.2). Both at once: the stream's
+  // sliding TTL has been running since it was created.
+  await Promise.all([
+    basinStub(c.env, basin).adoptStream(name, init.createdAtMs),
+    created.created && subscriptionsEnabled(c.env) ? subscriptionsStub(c.env, basin).streamCreated(basin, name, created.tail.seqNum) : undefined,
+  ]);
   const headers = new Headers({ "content-type": created.contentType, [STREAM_NEXT_OFFSET]: renderOffset(created.tail.seqNum) });
   if (created.closed) headers.set(STREAM_CLOSED, "true");
   if (created.created) headers.set("location", new URL(c.req.url).href.split("?")[0]!);

@@ -3,11 +3,11 @@
  * one unary batch that long-polls for the first new append when the read waits (S2-API §10.3).
  */
 import { streamError, type StreamError } from "../../domain/errors";
-import type { ReadBatch, ReadOutput, ReadRequest } from "../../domain/types";
+import type { ReadBatch, ReadOutput, ReadRequest, SequencedRecord } from "../../domain/types";
 import type { ReadOutcome } from "../../stream/stream-object";
 import { readSession, type SessionTarget } from "../read-session";
 import {
-  advanceProgress, renderSseBatch, renderSseError, renderSsePing, SSE_DONE, START_PROGRESS, type SseProgress,
+  advanceProgress, renderSseBatch, renderSseBatchData, renderSseError, renderSsePing, SSE_DONE, START_PROGRESS, type SseProgress,
 } from "../../protocol/s2/sse";
 import type { Compression } from "../../protocol/compression";
 import type { RecordFormat } from "../../protocol/s2/json-records";
@@ -77,12 +77,28 @@ export function sseResponse(
     output(output) {
       if (output.kind === "heartbeat") return encoder.encode(renderSsePing(Date.now(), output.tail));
       advanceProgress(progress, output.batch.records);
-      return encoder.encode(renderSseBatch(output.batch, format, progress));
+      return encoder.encode(renderSseBatch(sharedBatchData(output.batch, format), progress));
     },
     error: (failure) => encoder.encode(renderSseError(failure)),
     end: encoder.encode(SSE_DONE),
   });
   return new Response(body, { headers: { "content-type": "text/event-stream", ...STREAMING_HEADERS } });
+}
+
+/**
+ * A live batch reaches every reader of the stream in this isolate as the same records array (live-feed.ts),
+ * so its JSON is rendered once per format rather than once per reader: with a thousand followers, rendering
+ * is most of the work of a delivery. Keyed weakly by the array, so it lives as long as the batch does.
+ */
+const renderedBatches = new WeakMap<readonly SequencedRecord[], Map<string, string>>();
+
+function sharedBatchData(batch: ReadBatch, format: RecordFormat): string {
+  let byFormat = renderedBatches.get(batch.records);
+  if (!byFormat) renderedBatches.set(batch.records, (byFormat = new Map()));
+  const key = `${format}:${batch.tail ? `${batch.tail.seqNum}:${batch.tail.timestamp}` : "-"}`;
+  let data = byFormat.get(key);
+  if (data === undefined) byFormat.set(key, (data = renderSseBatchData(batch, format)));
+  return data;
 }
 
 /**

@@ -37,8 +37,11 @@ export function advanceProgress(progress: SseProgress, records: readonly Sequenc
 
 export const renderEventId = (progress: SseProgress) => `${progress.lastSeqNum},${progress.count},${progress.bytes}`;
 
-export const renderSseBatch = (batch: ReadBatch, format: RecordFormat, progress: SseProgress) =>
-  `event: batch\nid: ${renderEventId(progress)}\ndata: ${JSON.stringify(renderReadBatch(batch, format))}\n\n`;
+/** The `data:` JSON of a batch event: the same for every reader of the batch, so callers may share it. */
+export const renderSseBatchData = (batch: ReadBatch, format: RecordFormat) => JSON.stringify(renderReadBatch(batch, format));
+
+export const renderSseBatch = (data: string, progress: SseProgress) =>
+  `event: batch\nid: ${renderEventId(progress)}\ndata: ${data}\n\n`;
 
 export const renderSsePing = (nowMs: number, tail: StreamPosition) =>
   `event: ping\ndata: ${JSON.stringify({ timestamp: nowMs, tail: renderPosition(tail) })}\n\n`;
