@@ -13,6 +13,9 @@ import type { BasinInfo, ListPage, ListQuery, ProvisionResult } from "../domain/
 import { basinStub, type Env } from "../env";
 import { err, ok, type Result } from "../lib/result";
 import { listRegistry, migrateRegistry } from "../storage/registry";
+import type { ACCOUNT_OPS } from "../domain/metric-sets";
+import type { UsageRange } from "../domain/usage";
+import { armNoLaterThan, UsageLedger, type UsageReport } from "../storage/usage-ledger";
 
 export interface Basin {
   info: BasinInfo;
@@ -49,14 +52,22 @@ function toBasin(row: BasinRow): Basin {
   };
 }
 
+/** Names one active-basins label lists at most (in name order): S2's basin limit per account is far below it. */
+const ACTIVE_BASINS_MAX = 1000;
+
 export class AccountObject extends DurableObject<Env> {
+  /** Account operations per minute (account-ops). */
+  readonly #usage: UsageLedger;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     migrateRegistry(ctx.storage.sql, "basins");
     migrateRegistry(ctx.storage.sql, "access_tokens");
+    this.#usage = new UsageLedger(ctx.storage.sql, { armBy: (atMs) => ctx.waitUntil(armNoLaterThan(ctx.storage, atMs)) });
   }
 
   registerToken(claims: TokenClaims): Result<void, StreamError> {
+    this.#count("issue-access-token");
     // An expired token's id is free again: the old token can never verify, whatever its row says.
     this.ctx.storage.sql.exec("DELETE FROM access_tokens WHERE name = ? AND expires_at_ms <= ?", claims.id, Date.now());
     const exists = this.ctx.storage.sql.exec("SELECT 1 FROM access_tokens WHERE name = ?", claims.id).toArray().length > 0;
@@ -70,12 +81,14 @@ export class AccountObject extends DurableObject<Env> {
 
   /** Valid tokens only: revoked and expired ones are not listed. */
   listTokens(query: ListQuery): ListPage<TokenClaims> {
+    this.#count("list-access-tokens");
     const page = listRegistry<{ claims: string }>(this.ctx.storage.sql, "access_tokens", query,
       `revoked_at_ms IS NULL AND (expires_at_ms IS NULL OR expires_at_ms > ${Date.now()})`);
     return { items: page.items.map((row) => JSON.parse(row.claims) as TokenClaims), hasMore: page.hasMore };
   }
 
   revokeToken(id: string): Result<void, StreamError> {
+    this.#count("revoke-access-token");
     const row = this.ctx.storage.sql.exec<{ revoked_at_ms: number | null; expires_at_ms: number | null }>(
       "SELECT revoked_at_ms, expires_at_ms FROM access_tokens WHERE name = ?", id).toArray()[0];
     const live = row && row.revoked_at_ms === null && (row.expires_at_ms === null || row.expires_at_ms > Date.now());
@@ -97,6 +110,7 @@ export class AccountObject extends DurableObject<Env> {
   }
 
   listBasins(query: ListQuery): ListPage<BasinInfo> {
+    this.#count("list-basins");
     const page = listRegistry<BasinRow>(this.ctx.storage.sql, "basins", query);
     return { items: page.items.map((row) => toBasin(row).info), hasMore: page.hasMore };
   }
@@ -107,6 +121,7 @@ export class AccountObject extends DurableObject<Env> {
   }
 
   createBasin(create: BasinCreate): Result<{ basin: Basin; result: ProvisionResult }, StreamError> {
+    this.#count("create-basin");
     const row = this.#row(create.name);
     if (row?.deleted_at_ms != null) return err(deletionPending());
     if (row) {
@@ -118,6 +133,7 @@ export class AccountObject extends DurableObject<Env> {
 
   /** PUT: converge the config; the location of an existing basin never changes. */
   ensureBasin(create: BasinCreate, permission: EnsurePermission): Result<{ basin: Basin; result: ProvisionResult }, StreamError> {
+    this.#count("create-basin");
     const row = this.#row(create.name);
     if (!row) {
       const allowed = checkEnsure(permission, "create");
@@ -133,6 +149,7 @@ export class AccountObject extends DurableObject<Env> {
   }
 
   reconfigureBasin(name: string, patch: BasinConfigPatch): Result<BasinConfig, StreamError> {
+    this.#count("reconfigure-basin");
     const row = this.#row(name);
     if (!row) return err(notFound());
     if (row.deleted_at_ms !== null) return err(deletionPending());
@@ -142,6 +159,7 @@ export class AccountObject extends DurableObject<Env> {
   }
 
   async deleteBasin(name: string): Promise<Result<void, StreamError>> {
+    this.#count("delete-basin");
     const row = this.#row(name);
     if (!row) return err(notFound());
     if (row.deleted_at_ms === null) {
@@ -152,6 +170,7 @@ export class AccountObject extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    this.#usage.alarm(Date.now());
     const deleting = this.ctx.storage.sql
       .exec<{ name: string }>("SELECT name FROM basins WHERE deleted_at_ms IS NOT NULL").toArray();
     for (const { name } of deleting) {
@@ -163,6 +182,35 @@ export class AccountObject extends DurableObject<Env> {
         await this.ctx.storage.setAlarm(Date.now() + CLEANUP_RETRY_MS);
       }
     }
+  }
+
+  // Metrics (http/metrics).
+
+  /** account-ops: the account's operations over the range. */
+  opsUsage(range: UsageRange): UsageReport {
+    return this.#usage.report(range, Date.now(), null);
+  }
+
+  /**
+   * active-basins: basins that existed at some time during the range and are still known (a basin is
+   * forgotten once its deletion completes), in name order.
+   */
+  activeBasins(range: UsageRange): string[] {
+    return this.ctx.storage.sql.exec<{ name: string }>(
+      `SELECT name FROM basins WHERE created_at_ms <= ? AND (deleted_at_ms IS NULL OR deleted_at_ms >= ?)
+       ORDER BY name LIMIT ?`, range.endSecs * 1000 + 999, range.startSecs * 1000, ACTIVE_BASINS_MAX,
+    ).toArray().map((row) => row.name);
+  }
+
+  /** Basins not being deleted, in name order, at most `limit` (Prometheus scrapes gather from these). */
+  basinNames(limit: number): string[] {
+    return this.ctx.storage.sql.exec<{ name: string }>(
+      "SELECT name FROM basins WHERE deleted_at_ms IS NULL ORDER BY name LIMIT ?", limit,
+    ).toArray().map((row) => row.name);
+  }
+
+  #count(op: (typeof ACCOUNT_OPS)[number]): void {
+    this.#usage.count(Date.now(), { [op]: 1 });
   }
 
   #insert(create: BasinCreate): Basin {

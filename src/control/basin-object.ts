@@ -20,6 +20,10 @@ import { checkEnsure, type EnsurePermission } from "../domain/access";
 import { listRegistry, migrateRegistry } from "../storage/registry";
 import type { Basin } from "./account-object";
 import { locationHint } from "./location-hint";
+import type { UsageRange } from "../domain/usage";
+import { armNoLaterThan, UsageLedger, type UsageReport } from "../storage/usage-ledger";
+import { BASIN_FANOUT_STREAMS_MAX, streamsStats, streamsUsage, type BasinStats, type BasinStreamsUsage } from "./basin-usage";
+import type { BASIN_OPS } from "../domain/metric-sets";
 
 interface StreamRow extends Record<string, SqlStorageValue> {
   name: string;
@@ -40,21 +44,26 @@ const notFound = () => streamError("stream_not_found", "stream not found");
 export class BasinObject extends DurableObject<Env> {
   /** Creates whose registry row exists but whose stream object is not initialised yet. */
   readonly #creating = new Map<string, Promise<unknown>>();
+  /** Stream lifecycle operations per minute (basin-ops); appends and reads are counted by the streams. */
+  readonly #usage: UsageLedger;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     migrateRegistry(ctx.storage.sql, "streams");
+    this.#usage = new UsageLedger(ctx.storage.sql, { armBy: (atMs) => ctx.waitUntil(armNoLaterThan(ctx.storage, atMs)) });
     // The alarm needs the basin's name, and ctx.id.name can be missing in a cold alarm (partykit#391).
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS basin_name (name TEXT NOT NULL)");
   }
 
   listStreams(query: ListQuery): ListPage<StreamInfo> {
+    this.#count("list-streams");
     const page = listRegistry<StreamRow>(this.ctx.storage.sql, "streams", query);
     return { items: page.items.map(toInfo), hasMore: page.hasMore };
   }
 
   async createStream(basin: string, name: string, spec: StreamConfigSpec, fingerprint: string | null):
     Promise<Result<{ info: StreamInfo; result: ProvisionResult }, StreamError>> {
+    this.#count("create-stream");
     const checked = checkStreamConfigSpec(spec);
     if (!checked.ok) return checked;
     const owner = await this.#activeBasin(basin);
@@ -72,6 +81,7 @@ export class BasinObject extends DurableObject<Env> {
   /** PUT (S2-API §13.3): the stream's config becomes the requested one resolved against the basin defaults. */
   async ensureStream(basin: string, name: string, spec: StreamConfigSpec, permission: EnsurePermission):
     Promise<Result<{ info: StreamInfo; result: ProvisionResult }, StreamError>> {
+    this.#count("create-stream");
     const checked = checkStreamConfigSpec(spec);
     if (!checked.ok) return checked;
     const owner = await this.#activeBasin(basin);
@@ -95,6 +105,7 @@ export class BasinObject extends DurableObject<Env> {
   }
 
   async reconfigureStream(basin: string, name: string, patch: StreamConfigSpec): Promise<Result<StreamConfig, StreamError>> {
+    this.#count("reconfigure-stream");
     const checked = checkStreamConfigSpec(patch);
     if (!checked.ok) return checked;
     const owner = await this.#activeBasin(basin);
@@ -123,6 +134,7 @@ export class BasinObject extends DurableObject<Env> {
       return this.#row(name) ? ok(undefined) : err(streamError("transaction_conflict", "stream creation raced; retry"));
     }
     if (!allowed) return err(notFound());
+    this.#count("create-stream");
     const created = await this.#create(owner.value, name, resolveStreamConfig({}, config.defaultStreamConfig), null);
     return created.ok ? ok(undefined) : created;
   }
@@ -140,6 +152,7 @@ export class BasinObject extends DurableObject<Env> {
   }
 
   async deleteStream(basin: string, name: string): Promise<Result<void, StreamError>> {
+    this.#count("delete-stream");
     const row = this.#row(name);
     if (!row) return err(notFound());
     this.#rememberBasin(basin);
@@ -160,6 +173,7 @@ export class BasinObject extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    this.#usage.alarm(Date.now());
     const basin = this.ctx.storage.sql.exec<{ name: string }>("SELECT name FROM basin_name").toArray()[0]?.name;
     if (!basin) return;
     const names = this.ctx.storage.sql
@@ -180,6 +194,34 @@ export class BasinObject extends DurableObject<Env> {
       }
     }
     if (failed) await this.ctx.storage.setAlarm(Date.now() + CLEANUP_RETRY_MS);
+  }
+
+  // Metrics (http/metrics). The basin's own object cannot tell an unknown basin from an empty one: both
+  // answer with no streams and no usage, which is what the metrics API answers for an unknown basin.
+
+  /** basin-ops: this basin's stream lifecycle operations over the range. */
+  opsUsage(range: UsageRange): UsageReport {
+    return this.#usage.report(range, Date.now(), null);
+  }
+
+  /** Appends, reads and storage of the basin's streams over the range (basin-usage.ts bounds the fan-out). */
+  streamsUsage(basin: string, range: UsageRange): Promise<BasinStreamsUsage> {
+    return streamsUsage(this.env, basin, this.#liveStreamNames(BASIN_FANOUT_STREAMS_MAX + 1), range);
+  }
+
+  /** Storage and seal lag of the basin's streams now. */
+  streamsStats(basin: string): Promise<BasinStats> {
+    return streamsStats(this.env, basin, this.#liveStreamNames(BASIN_FANOUT_STREAMS_MAX + 1));
+  }
+
+  #liveStreamNames(limit: number): string[] {
+    return this.ctx.storage.sql.exec<{ name: string }>(
+      "SELECT name FROM streams WHERE deleted_at_ms IS NULL ORDER BY name LIMIT ?", limit,
+    ).toArray().map((row) => row.name);
+  }
+
+  #count(op: (typeof BASIN_OPS)[number]): void {
+    this.#usage.count(Date.now(), { [op]: 1 });
   }
 
   async #create(owner: Basin, name: string, config: StreamConfig, fingerprint: string | null):

@@ -111,6 +111,9 @@ export class StreamStore {
   constructor(private readonly sql: SqlStorage) {}
 
   migrate(): void {
+    // Also called after deleteAll() wiped the object (StreamObject.destroy): a mirror taken before would make
+    // a recreated stream look full (refusing appends as if its tail were at the bound) and never empty.
+    this.#tail = undefined;
     this.sql.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
     const current = this.sql.exec<{ version: number }>("SELECT version FROM schema_version").toArray()[0]?.version ?? 0;
     if (current >= SCHEMA_VERSION) return;

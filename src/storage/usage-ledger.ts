@@ -88,3 +88,12 @@ export class UsageLedger {
     this.host.armBy(dueMs);
   }
 }
+
+/**
+ * `LedgerHost.armBy` for objects that set their alarm directly (the basin and account objects): moves the
+ * alarm only earlier, so a pending cleanup alarm is never pushed back by usage.
+ */
+export async function armNoLaterThan(storage: DurableObjectStorage, atMs: number): Promise<void> {
+  const armedAtMs = await storage.getAlarm();
+  if (armedAtMs === null || armedAtMs > atMs) await storage.setAlarm(atMs);
+}

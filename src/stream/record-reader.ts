@@ -44,12 +44,20 @@ export class RecordReader {
 
   /** Seq num of the first live record at or after `timestamp`, sealed or not; undefined if none. */
   async seqNumAtTimestamp(timestamp: number, trimPoint: number, nowMs: number): Promise<number | undefined> {
-    const segment = this.index.segmentAtTimestamp(timestamp, trimPoint);
-    const block = segment?.blocks.find((b) => b.lastTimestamp >= timestamp && b.endSeqNum > trimPoint && !expired(b, nowMs));
-    if (segment && block) {
-      const records = decodeSegmentBlock(await this.segments.getRange(segment.objectKey, block.offset, block.size));
-      const found = records.find((r) => r.seqNum >= trimPoint && r.timestamp >= timestamp);
-      if (found) return found.seqNum;
+    // Segment by segment from the first that reaches the timestamp: one whose blocks from there on have all
+    // expired (retention drops it at its next alarm, which may be late) must not hide the live segments after
+    // it. Before, the search gave up on the first segment and went to the tail, skipping them.
+    let after = trimPoint;
+    for (let segment = this.index.segmentAtTimestamp(timestamp, after); segment; segment = this.index.segmentAtTimestamp(timestamp, after)) {
+      const block = segment.blocks.find((b) => b.lastTimestamp >= timestamp && b.endSeqNum > trimPoint && !expired(b, nowMs));
+      if (block) {
+        const bytes = await this.#fetch(segment, block.offset, block.size);
+        // Dropped (retention, trim) while we waited: look again from the same place.
+        if (!bytes) continue;
+        const found = decodeSegmentBlock(bytes).find((r) => r.seqNum >= trimPoint && r.timestamp >= timestamp);
+        if (found) return found.seqNum;
+      }
+      after = segment.endSeqNum;
     }
     return this.store.seqNumAtTimestamp(timestamp, trimPoint, nowMs);
   }

@@ -34,9 +34,20 @@ import { AlarmClock } from "./alarm-clock";
 import { RecordReader } from "./record-reader";
 import { needsSeal, sealDueMs, sealPolicy, type SealPolicy } from "./seal-policy";
 import { Sealer } from "./sealer";
+import { StreamUsage, type StreamStats } from "./stream-usage";
+import type { ReadKind, UsageRange } from "../domain/usage";
+import type { UsageReport } from "../storage/usage-ledger";
 
 /** Orphaned segment objects (a seal whose commit was lost) are looked for at least this often. */
 const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
+
+/**
+ * After a failed maintenance run (R2 unavailable) the next seal waits this long, doubling per consecutive
+ * failure up to the maximum. Without it every append and every failed alarm re-armed the alarm for "now",
+ * and an object whose R2 was down spun through alarms (each a billed setAlarm) hammering R2.
+ */
+const MAINTENANCE_RETRY_MS_MIN = 1_000;
+const MAINTENANCE_RETRY_MS_MAX = 60_000;
 
 export interface StreamInit {
   basin: string;
@@ -71,7 +82,16 @@ export class StreamObject extends DurableObject<Env> {
   #lastSweepMs = 0;
   /** Set when a segment object may be left without an index row: the next alarm sweeps. */
   #orphans = false;
+  /** Consecutive failed maintenance runs, and when sealing may be tried again (0: at once). */
+  #maintenanceFailures = 0;
+  #maintenanceRetryAtMs = 0;
+  /** The alarm's seals while they run, so a destroy can wait for them (see destroy). */
+  #sealing: Promise<unknown> | undefined;
+  /** A destroy is under way: no new seal may start (its segment would land after the wipe). */
+  #destroying = false;
   readonly #forks: ForkSource;
+  /** Append and read usage per minute, for the metrics API (stream-usage.ts). */
+  readonly #usage: StreamUsage;
   /** Mirror of stream_meta, so appends and reads need no metadata query; undefined until created. */
   #meta: StreamMeta | undefined;
 
@@ -84,7 +104,11 @@ export class StreamObject extends DurableObject<Env> {
     this.#sealPolicy = sealPolicy(env);
     this.#sealer = new Sealer(this.#store, this.#segmentIndex, segments, <T>(fn: () => T) => ctx.storage.transactionSync(fn), this.#sealPolicy);
     this.#alarm = new AlarmClock(ctx.storage);
-    this.#followers = new Followers(ctx);
+    this.#followers = new Followers(ctx, (records, copies) => this.#usage.countRead(Date.now(), "streaming", 0, records, copies));
+    this.#usage = new StreamUsage(ctx.storage.sql, {
+      store: this.#store, segmentIndex: this.#segmentIndex, followers: () => this.#followers.count(),
+      armBy: (atMs) => ctx.waitUntil(this.#alarm.armBy(atMs)),
+    });
     const lifecycles = new LifecycleStore(ctx.storage.sql);
     const host: StreamHost = {
       ctx, env, store: this.#store, followers: this.#followers,
@@ -145,6 +169,7 @@ export class StreamObject extends DurableObject<Env> {
       this.#guarded.touch(arrivalMs);
     });
     meta.state = planned.value.state;
+    this.#usage.countAppend(arrivalMs, meta.config.storageClass, planned.value.records);
     this.#followers.push(planned.value.records, meta.state.tail);
     this.#guarded.reportAppend(meta.state.tail);
     this.#scheduleMaintenance(arrivalMs);
@@ -155,7 +180,7 @@ export class StreamObject extends DurableObject<Env> {
    * The first batch of a read: resolves the start (416 and clamp rules), then reads what the limits admit,
    * at most one batch. `nextSeqNum` is where a continuation or a live follow picks up.
    */
-  async read(request: ReadRequest): Promise<Result<ReadOutcome, StreamError>> {
+  async read(request: ReadRequest, kind: ReadKind = "unary"): Promise<Result<ReadOutcome, StreamError>> {
     const meta = this.#readable();
     if (!meta.ok) return meta;
     const { tail, trimPoint } = meta.value.state;
@@ -164,13 +189,18 @@ export class StreamObject extends DurableObject<Env> {
     const fromSeqNum = start.value.kind === "seq_num"
       ? start.value.seqNum
       : await this.#reader.seqNumAtTimestamp(start.value.timestamp, trimPoint, Date.now()) ?? tail.seqNum;
-    return ok(await this.#readFrom(fromSeqNum, request.limits));
+    const outcome = await this.#readFrom(fromSeqNum, request.limits);
+    this.#usage.countRead(Date.now(), kind, 1, outcome.records);
+    return ok(outcome);
   }
 
   /** A continuation of a read already started: no start rules, the records from `seqNum` on. */
   async readFrom(seqNum: number, limits: ReadLimits): Promise<Result<ReadOutcome, StreamError>> {
     const meta = this.#readable();
-    return meta.ok ? ok(await this.#readFrom(seqNum, limits)) : meta;
+    if (!meta.ok) return meta;
+    const outcome = await this.#readFrom(seqNum, limits);
+    this.#usage.countRead(Date.now(), "streaming", 0, outcome.records);
+    return ok(outcome);
   }
 
   /** The stream, if it exists for readers: not expired or deleted under Durable Streams rules. */
@@ -225,37 +255,61 @@ export class StreamObject extends DurableObject<Env> {
    * lets go of its source (which may throw; the basin then retries the whole delete).
    */
   async destroy(): Promise<void> {
-    await this.#guarded.releaseSource();
-    this.#followers.closeAll();
-    // Segments first: once storage is wiped nothing remembers them (a later sweep would still find them).
-    await this.#sealer.sweepAll(this.#segmentPrefix());
-    await this.ctx.storage.deleteAll();
-    this.#alarm.fired();
-    this.#store.migrate();
-    this.#meta = undefined;
-    this.#guarded.forget();
+    this.#destroying = true;
+    try {
+      await this.#guarded.releaseSource();
+      this.#followers.closeAll();
+      // A seal in flight would put its segment after the sweep below, under a prefix nothing would ever
+      // sweep again (a deleted stream has no alarm): let it end first. No new one starts meanwhile.
+      await this.#sealing?.catch(() => undefined);
+      // Segments first: once storage is wiped nothing remembers them (a later sweep would still find them).
+      await this.#sealer.sweepAll(this.#segmentPrefix());
+      await this.ctx.storage.deleteAll();
+      this.#alarm.fired();
+      this.#store.migrate();
+      this.#usage.reset();
+      this.#meta = undefined;
+      this.#guarded.forget();
+    } finally {
+      this.#destroying = false;
+    }
   }
 
   /**
    * Sealing, retention, orphan sweeps and Durable Streams expiry. At-least-once: every step is idempotent,
-   * and a failure leaves the work for the retry (workerd retries a throwing alarm with backoff).
+   * and a failure leaves the work for the retry, which this object arms itself, backed off.
    */
   override async alarm(info?: AlarmInvocationInfo): Promise<void> {
     this.#alarm.fired();
+    this.#usage.alarm(Date.now());
     await this.#guarded.alarm();
     const meta = this.#meta;
-    if (!meta) return;
+    if (!meta || this.#destroying) return;
     const nowMs = Date.now();
     try {
       await this.#dropDead(meta, nowMs);
-      await this.#sealer.sealAll(this.#segmentPrefix(), nowMs);
+      if (nowMs >= this.#maintenanceRetryAtMs) {
+        this.#sealing = this.#sealer.sealAll(this.#segmentPrefix(), nowMs);
+        await this.#sealing;
+      }
       if (info?.isRetry || this.#orphans || nowMs - this.#lastSweepMs > SWEEP_INTERVAL_MS) {
         this.#orphans = true;
         await this.#sealer.sweep(this.#segmentPrefix());
         this.#orphans = false;
         this.#lastSweepMs = nowMs;
       }
+      this.#maintenanceFailures = 0;
+      this.#maintenanceRetryAtMs = 0;
+    } catch (error) {
+      // Not rethrown: the retry is ours, backed off (#scheduleMaintenance); workerd's own retry would come on
+      // top of the alarm armed below. A seal that failed after its put may have left an orphan.
+      this.#orphans = true;
+      this.#maintenanceFailures += 1;
+      const delayMs = Math.min(MAINTENANCE_RETRY_MS_MAX, MAINTENANCE_RETRY_MS_MIN * 2 ** (this.#maintenanceFailures - 1));
+      this.#maintenanceRetryAtMs = nowMs + delayMs;
+      console.error(`StreamObject ${meta.basin}/${meta.stream}: maintenance failed (${this.#maintenanceFailures} in a row), next try in ${delayMs} ms`, error);
     } finally {
+      this.#sealing = undefined;
       await this.#deleteIfEmpty(meta, nowMs);
       this.#scheduleMaintenance(nowMs);
     }
@@ -294,8 +348,10 @@ export class StreamObject extends DurableObject<Env> {
     const meta = this.#meta;
     if (!meta) return;
     const stats = this.#store.tailStats();
+    const sealAtMs = needsSeal(stats, this.#sealPolicy, nowMs) || this.#orphans ? nowMs : sealDueMs(stats, this.#sealPolicy);
     const due = [
-      needsSeal(stats, this.#sealPolicy, nowMs) || this.#orphans ? nowMs : sealDueMs(stats, this.#sealPolicy),
+      // After failures, not before the backoff allows (an append asking for "now" would undo it).
+      sealAtMs === null ? null : Math.max(sealAtMs, this.#maintenanceRetryAtMs),
       this.#store.nextExpiryMs(), this.#segmentIndex.nextExpiryMs(),
       meta.config.deleteOnEmptyMinAgeSecs > 0 ? Math.max(this.#store.lastAppendMs(), meta.createdAtMs) + meta.config.deleteOnEmptyMinAgeSecs * 1000 : null,
     ].filter((at): at is number => at !== null);
@@ -310,16 +366,33 @@ export class StreamObject extends DurableObject<Env> {
 
   // Durable Streams (http/ds): each delegates to the stream's guarded rules or its fork source side.
 
-  createGuarded(request: GuardedCreate): Promise<Result<GuardedCreated, StreamError>> {
-    return this.#guarded.create(request);
+  // Durable Streams creates and appends write tail rows as S2 appends do, so they too are held to the tail
+  // bound and arm the sealing alarm (before, a stream written only through Durable Streams never sealed).
+
+  async createGuarded(request: GuardedCreate): Promise<Result<GuardedCreated, StreamError>> {
+    const created = await this.#guarded.create(request);
+    if (created.ok && created.value.created) this.#scheduleMaintenance(Date.now());
+    return created;
   }
 
   appendGuarded(request: GuardedAppend): Result<GuardedAppendAck, StreamError> {
-    return this.#guarded.append(request);
+    if (this.#meta) {
+      const room = this.#tailRoom();
+      if (!room.ok) return room;
+    }
+    const before = this.#meta?.state.tail.seqNum ?? 0;
+    const acked = this.#guarded.append(request);
+    if (acked.ok) this.#scheduleMaintenance(Date.now());
+    if (acked.ok && !acked.value.duplicate && this.#meta) {
+      this.#usage.countGuardedAppend(Date.now(), this.#meta.config.storageClass, acked.value.tail.seqNum - before, request.payload);
+    }
+    return acked;
   }
 
-  readGuarded(request: GuardedReadRequest): Promise<Result<GuardedRead, StreamError>> {
-    return this.#guarded.read(request);
+  async readGuarded(request: GuardedReadRequest, kind: ReadKind = "unary"): Promise<Result<GuardedRead, StreamError>> {
+    const read = await this.#guarded.read(request);
+    if (read.ok) this.#usage.countRead(Date.now(), kind, 1, read.value.outcome.records);
+    return read;
   }
 
   describe(): Result<StreamDescription, StreamError> {
@@ -340,6 +413,18 @@ export class StreamObject extends DurableObject<Env> {
 
   releaseFork(forkId: string): Promise<Result<void, StreamError>> {
     return this.#forks.release(forkId);
+  }
+
+  // Metrics (http/metrics): usage over a range for the S2 metrics API, and storage now for scrapes.
+
+  /** Usage of this stream over the range; a stream that does not exist has none (the API answers empty). */
+  usage(range: UsageRange): UsageReport {
+    return this.#usage.report(range, Date.now(), this.#meta !== undefined);
+  }
+
+  /** Storage and seal lag now; null if the stream does not exist. */
+  stats(): StreamStats | null {
+    return this.#meta ? this.#usage.stats(Date.now()) : null;
   }
 
   watch(on: boolean): Result<void, StreamError> {

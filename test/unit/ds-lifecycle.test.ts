@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
-  defaultLifecycle, expiresAtMs, isExpired, isJsonType, matchesSpec, mediaType, newLifecycle, type CreateSpec,
+  defaultLifecycle, expiresAtMs, isExpired, isJsonType, matchesSpec, mediaType, newLifecycle, TTL_GRACE_MS, type CreateSpec,
 } from "../../src/domain/lifecycle";
 import { renderDsError } from "../../src/protocol/ds/errors";
 import { renderS2Error } from "../../src/protocol/s2/errors";
@@ -51,11 +51,11 @@ describe("idempotent create (PROTOCOL.md §5.1, §4.2)", () => {
 });
 
 describe("expiry (PROTOCOL.md §5.1)", () => {
-  it("slides a TTL from the last access and caps it with an absolute expiry", () => {
+  it("slides a TTL (plus the grace for the answer's way back) from the last access, capped by an absolute expiry", () => {
     const lifecycle = { ...newLifecycle(spec({ ttlSecs: 2 }), NOW, "i"), lastAccessMs: NOW + 1000 };
-    expect(expiresAtMs(lifecycle)).toBe(NOW + 3000);
-    expect(isExpired(lifecycle, NOW + 2999)).toBe(false);
-    expect(isExpired(lifecycle, NOW + 3000)).toBe(true);
+    expect(expiresAtMs(lifecycle)).toBe(NOW + 3000 + TTL_GRACE_MS);
+    expect(isExpired(lifecycle, NOW + 2999 + TTL_GRACE_MS)).toBe(false);
+    expect(isExpired(lifecycle, NOW + 3000 + TTL_GRACE_MS)).toBe(true);
     const capped = { ...lifecycle, expiresAt: { ms: NOW + 1500, text: "t" } };
     expect(expiresAtMs(capped)).toBe(NOW + 1500);
     expect(expiresAtMs(defaultLifecycle(NOW))).toBeNull();
