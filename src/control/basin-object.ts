@@ -20,9 +20,9 @@ import { checkEnsure, type EnsurePermission } from "../domain/access";
 import { listRegistry, migrateRegistry } from "../storage/registry";
 import type { Basin } from "./account-object";
 import { locationHint } from "./location-hint";
-import type { UsageRange } from "../domain/usage";
+import { BASIN_FANOUT_STREAMS_MAX, type UsageRange } from "../domain/usage";
 import { armNoLaterThan, UsageLedger, type UsageReport } from "../storage/usage-ledger";
-import { BASIN_FANOUT_STREAMS_MAX, streamsStats, streamsUsage, type BasinStats, type BasinStreamsUsage } from "./basin-usage";
+import { streamsStats, streamsUsage, type BasinStats, type BasinStreamsUsage } from "./basin-usage";
 import type { BASIN_OPS } from "../domain/metric-sets";
 
 interface StreamRow extends Record<string, SqlStorageValue> {
@@ -64,9 +64,7 @@ export class BasinObject extends DurableObject<Env> {
   async createStream(basin: string, name: string, spec: StreamConfigSpec, fingerprint: string | null):
     Promise<Result<{ info: StreamInfo; result: ProvisionResult }, StreamError>> {
     this.#count("create-stream");
-    const checked = checkStreamConfigSpec(spec);
-    if (!checked.ok) return checked;
-    const owner = await this.#activeBasin(basin);
+    const owner = await this.#ownerFor(basin, spec);
     if (!owner.ok) return owner;
     const row = this.#row(name);
     if (row?.deleted_at_ms != null) return err(deletionPending());
@@ -82,9 +80,7 @@ export class BasinObject extends DurableObject<Env> {
   async ensureStream(basin: string, name: string, spec: StreamConfigSpec, permission: EnsurePermission):
     Promise<Result<{ info: StreamInfo; result: ProvisionResult }, StreamError>> {
     this.#count("create-stream");
-    const checked = checkStreamConfigSpec(spec);
-    if (!checked.ok) return checked;
-    const owner = await this.#activeBasin(basin);
+    const owner = await this.#ownerFor(basin, spec);
     if (!owner.ok) return owner;
     const config = resolveStreamConfig(spec, owner.value.config.defaultStreamConfig);
     const row = this.#row(name);
@@ -106,9 +102,7 @@ export class BasinObject extends DurableObject<Env> {
 
   async reconfigureStream(basin: string, name: string, patch: StreamConfigSpec): Promise<Result<StreamConfig, StreamError>> {
     this.#count("reconfigure-stream");
-    const checked = checkStreamConfigSpec(patch);
-    if (!checked.ok) return checked;
-    const owner = await this.#activeBasin(basin);
+    const owner = await this.#ownerFor(basin, patch);
     if (!owner.ok) return owner;
     const row = this.#row(name);
     if (row?.deleted_at_ms != null) return err(deletionPending());
@@ -243,6 +237,12 @@ export class BasinObject extends DurableObject<Env> {
       this.#creating.delete(name);
     }
     return ok({ info: toInfo(row), result: "created" });
+  }
+
+  /** The basin a stream config is for, once the config is valid and the basin can take streams. */
+  async #ownerFor(basin: string, spec: StreamConfigSpec): Promise<Result<Basin, StreamError>> {
+    const checked = checkStreamConfigSpec(spec);
+    return checked.ok ? this.#activeBasin(basin) : checked;
   }
 
   async #activeBasin(basin: string): Promise<Result<Basin, StreamError>> {
