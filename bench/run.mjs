@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm run bench [-- --quick] [--scenario <name>] [--readers N]`: starts a throwaway local server, runs the
-// scenarios, prints a table and writes bench/results/latest.json. See bench/README.md.
+// `npm run bench [-- --quick] [--scenario <name>] [--readers N] [--targets …]`: starts a throwaway local server
+// and the Durable Streams reference server (in-memory and file-backed) as peers, runs the scenarios on every
+// target, prints the tables and writes bench/results/latest.json. See bench/README.md.
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -10,27 +11,33 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
 import { S2Client, unaryAgent } from "./lib/client.mjs";
+import { PersistInspector } from "./lib/persist.mjs";
+import { refServerVersion, startRefServer } from "./lib/ref-server.mjs";
+import { comparisonTable, comparisons, evaluateGoals, goalsText, rowsTable } from "./lib/report.mjs";
 import { killStartedSync, processGroupStats, rssSampler, runtimeSockets, startServer } from "./lib/server.mjs";
 import { round } from "./lib/stats.mjs";
+import { TARGET_NAMES, dsTarget, oursS2Target } from "./lib/targets.mjs";
 import { scenarios } from "./scenarios/index.mjs";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(BENCH, "..");
 
 const USAGE = `usage: npm run bench -- [options]
-  --quick               small sizes, short durations (about a minute)
-  --scenario <name>     run only this scenario (repeatable, or comma-separated)
-  --readers <n>         SSE readers for sse-fanout / writer-with-idle-readers (default 1000, quick 200)
+  --quick               small sizes, short durations (under 2 minutes)
+  --scenario <name>     run only this scenario (repeatable, or comma-separated); also runs opt-in ones
+  --targets <list>      comma-separated subset of ${TARGET_NAMES.join(",")} (default: all)
+  --readers <n>         live readers for e2e-latency (instead of 1/10/100/1000), writer-with-idle-readers
+                        (default 1000, quick 100) and sse-fanout
   --set <s>.<k>=<v>     override a scenario parameter, e.g. --set sse-fanout.rate=10 (value parsed as JSON)
   --rev <git-ref>       benchmark a committed tree (e.g. HEAD) instead of the working tree
   --out <file>          JSON results path (default bench/results/latest.json)
   --verbose             echo wrangler's output
   --server-log-level <l> wrangler --log-level (default warn; e.g. info, debug)
   --list                list scenarios and exit
-scenarios: ${scenarios.map((s) => s.name).join(", ")}`;
+scenarios: ${scenarios.map((s) => `${s.name}${s.optional ? " (opt-in)" : ""}`).join(", ")}`;
 
 function parseArgs(argv) {
-  const opts = { quick: false, only: [], overrides: {}, readers: undefined, out: join(BENCH, "results/latest.json"), verbose: false };
+  const opts = { quick: false, only: [], overrides: {}, readers: undefined, out: join(BENCH, "results/latest.json"), verbose: false, targets: [...TARGET_NAMES] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -40,6 +47,11 @@ function parseArgs(argv) {
     };
     if (a === "--quick") opts.quick = true;
     else if (a === "--scenario") opts.only.push(...value().split(",").filter(Boolean));
+    else if (a === "--targets") {
+      opts.targets = value().split(",").filter(Boolean);
+      const unknown = opts.targets.filter((t) => !TARGET_NAMES.includes(t));
+      if (unknown.length > 0 || opts.targets.length === 0) throw new Error(`--targets takes ${TARGET_NAMES.join(",")}`);
+    }
     else if (a === "--readers") {
       opts.readers = Number(value());
       if (!Number.isInteger(opts.readers) || opts.readers < 1 || opts.readers > 10_000) throw new Error("--readers must be 1..10000");
@@ -178,38 +190,6 @@ function cpuByRole(s0, s1) {
 }
 const fmt = (v, digits = 1) => (v === undefined || v === null || Number.isNaN(v) ? "-" : Number(v).toFixed(digits));
 
-function table(results) {
-  const header = ["scenario", "case", "records/s", "MiB/s", "lat", "p50 ms", "p90 ms", "p99 ms", "max ms", "notes"];
-  const lines = [];
-  for (const s of results) {
-    if (s.rows.length === 0) {
-      lines.push([s.name, "-", "INVALID", "", "", "", "", "", "", s.reasons[0] ?? "no result"]);
-      continue;
-    }
-    for (const r of s.rows) {
-      if (!r.valid) {
-        lines.push([s.name, r.label, "INVALID", "", "", "", "", "", "", r.reason ?? s.reasons[0] ?? ""]);
-        continue;
-      }
-      const notes = [];
-      if (r.extra?.saturated) notes.push(`saturated: ${fmt(r.recordsPerSec, 0)} of ${r.extra.targetRate}/s`);
-      if (r.extra?.readersCompleted !== undefined) notes.push(`${r.extra.readersCompleted}/${r.extra.readers} readers complete`);
-      if (r.extra?.ratioVsNoReaders !== undefined) notes.push(`ratio vs mean of 0-reader runs ${r.extra.ratioVsNoReaders} (baselines differ by ${fmt(r.extra.baselineSpread * 100, 0)}%)`);
-      if (r.extra?.ackLatency) notes.push(`ack p50 ${fmt(r.extra.ackLatency.p50)} p99 ${fmt(r.extra.ackLatency.p99)}`);
-      lines.push([
-        s.name, r.label, fmt(r.recordsPerSec, 0), fmt(r.mibPerSec, 2), r.latencyKind,
-        fmt(r.latency?.p50), fmt(r.latency?.p90), fmt(r.latency?.p99), fmt(r.latency?.max), notes.join("; "),
-      ]);
-    }
-    if (!s.valid && s.rows.every((r) => r.valid)) lines.push([s.name, "(scenario)", "INVALID", "", "", "", "", "", "", s.reasons[0]]);
-  }
-  const rows = [header, ...lines];
-  const widths = header.map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
-  const right = new Set([2, 3, 5, 6, 7, 8]);
-  const render = (r) => r.map((cell, c) => (right.has(c) ? String(cell).padStart(widths[c]) : String(cell).padEnd(widths[c]))).join("  ").trimEnd();
-  return [render(header), widths.map((w) => "-".repeat(w)).join("  "), ...lines.map(render)].join("\n");
-}
-
 async function main() {
   let opts;
   try {
@@ -223,18 +203,18 @@ async function main() {
     for (const s of scenarios) console.log(`${s.name.padEnd(26)} ${s.description}`);
     return;
   }
-  const selected = scenarios.filter((s) => opts.only.length === 0 || opts.only.includes(s.name));
+  const selected = scenarios.filter((s) => (opts.only.length === 0 ? !s.optional : opts.only.includes(s.name)));
   const mode = opts.quick ? "quick" : "full";
   const log = (msg) => console.error(`[bench] ${msg}`);
 
   const run = {
     schema: 1,
     mode,
-    options: { quick: opts.quick, scenarios: selected.map((s) => s.name), readers: opts.readers, overrides: opts.overrides, rev: opts.rev },
+    options: { quick: opts.quick, scenarios: selected.map((s) => s.name), targets: opts.targets, readers: opts.readers, overrides: opts.overrides, rev: opts.rev },
     startedAt: new Date().toISOString(),
     machine: machineInfo(),
     loadAverageBefore: os.loadavg(),
-    packages: packageVersions(),
+    packages: { ...packageVersions(), "@durable-streams/server": refServerVersion(ROOT) },
     git: gitInfo(),
     scenarios: [],
   };
@@ -242,6 +222,7 @@ async function main() {
   // Whatever happens, the server's process group goes away.
   const abort = new AbortController();
   let server;
+  let refs = [];
   let interrupted = false;
   const onSignal = (sig) => {
     if (interrupted) return;
@@ -249,7 +230,7 @@ async function main() {
     log(`${sig}: stopping`);
     abort.abort();
     // Still starting: no handle yet, so kill whatever was spawned right away.
-    const stop = server ? server.stop() : Promise.resolve(killStartedSync());
+    const stop = server ? Promise.all([server.stop(), ...refs.map((r) => r.stop())]) : Promise.resolve(killStartedSync());
     stop.finally(() => process.exit(sig === "SIGINT" ? 130 : 143));
     setTimeout(() => { killStartedSync(); process.exit(1); }, 10_000).unref();
   };
@@ -259,11 +240,20 @@ async function main() {
 
   let exitCode = 0;
   try {
-    log(`mode ${mode}; starting wrangler dev`);
+    const peerModes = ["memory", "file"].filter((m) => opts.targets.includes(`ref-${m}`));
+    log(`mode ${mode}; starting wrangler dev${peerModes.length ? ` and the reference server (${peerModes.join(", ")})` : ""}`);
     const t = performance.now();
     // A root token of our own: works whether or not the server enforces auth (it ignores the header if not).
     const token = randomBytes(24).toString("hex");
-    server = await startServer({ root: ROOT, verbose: opts.verbose, logLevel: opts.serverLogLevel ?? "warn", vars: { ROOT_TOKEN: token }, rev: opts.rev });
+    // The peers start meanwhile; each is a node process of its own, idle until its turn.
+    const refsStarting = Promise.allSettled(peerModes.map((m) => startRefServer({ root: ROOT, mode: m })));
+    try {
+      server = await startServer({ root: ROOT, verbose: opts.verbose, logLevel: opts.serverLogLevel ?? "warn", vars: { ROOT_TOKEN: token }, rev: opts.rev });
+    } finally {
+      for (const r of await refsStarting) if (r.status === "fulfilled") refs.push(r.value);
+    }
+    const refFailure = (await refsStarting).find((r) => r.status === "rejected");
+    if (refFailure) throw refFailure.reason;
     run.server = {
       startSeconds: round((performance.now() - t) / 1000),
       baseUrl: server.baseUrl,
@@ -281,10 +271,34 @@ async function main() {
     const before = processGroupStats(server.pid, server.port);
     run.server.baselineSockets = baselineSockets;
 
+    // The targets: our server through both protocols, the reference server in both modes (same DS client).
+    const inspector = new PersistInspector(join(server.workDir, "state"));
+    const runTag = randomBytes(3).toString("hex");
+    let currentScenario = "setup";
+    const newName = (prefix) => `${currentScenario}-${prefix}-${runTag}-${++streamCounter}`;
+    const allTargets = [
+      oursS2Target({ server, client, basin, inspector, newName }),
+      dsTarget({ name: "ours-ds", baseUrl: server.baseUrl, token, group: { pid: server.pid, port: server.port }, alive: () => server.alive(), ours: true, inspector, newName }),
+      ...refs.map((r) => dsTarget({ name: r.name, baseUrl: r.baseUrl, token, group: { pid: r.pid }, alive: () => r.alive(), newName })),
+    ];
+    const targets = opts.targets.map((name) => allTargets.find((x) => x.name === name)).filter(Boolean);
+    run.targets = targets.map((x) => ({
+      name: x.name,
+      protocol: x.protocol,
+      server: x.ours ? `edgestream (wrangler ${run.packages.wrangler}, workerd ${run.packages.workerd})` : `@durable-streams/server ${run.packages["@durable-streams/server"]} (${x.name === "ref-file" ? "file-backed" : "in-memory"}, node ${process.version})`,
+      baseUrl: x.ours ? server.baseUrl : refs.find((r) => r.name === x.name)?.baseUrl,
+    }));
+    /** After a case with many connections: wait (bounded) until the target's server is idle again. */
+    const quiesce = async (target) => {
+      if (target.ours) return settle(server, baselineSockets, { maxMs: opts.quick ? 2_000 : 20_000 });
+      return settle({ pid: target.group.pid }, Infinity, { maxMs: opts.quick ? 2_000 : 5_000, windowMs: 300 });
+    };
+
     for (const scenario of selected) {
       if (abort.signal.aborted) break;
       const params = { ...scenario.params({ quick: opts.quick, readers: opts.readers }), ...opts.overrides[scenario.name] };
-      const limitSec = opts.quick ? 90 : 300;
+      const limitSec = opts.quick ? 90 : 1_200;
+      currentScenario = scenario.name;
       log(`${scenario.name}: ${JSON.stringify(params)}`);
       const scenarioAbort = new AbortController();
       const onAbort = () => scenarioAbort.abort();
@@ -302,8 +316,14 @@ async function main() {
           await client.createStream(basin, name);
           return name;
         },
+        // Multi-target scenarios (lib/targets.mjs): the selected targets, any target by name, the state dir.
+        targets,
+        target: (name) => allTargets.find((x) => x.name === name),
+        inspector,
+        quiesce,
       };
       sampler.reset();
+      const loadAtStart = os.loadavg().map((v) => round(v, 2));
       const errorsBefore = { count: server.errors.count, messages: new Map(server.errors.messages) };
       const s0 = processGroupStats(server.pid, server.port);
       const c0 = process.cpuUsage();
@@ -342,6 +362,7 @@ async function main() {
         name: scenario.name,
         description: scenario.description,
         params,
+        loadAverageAtStart: loadAtStart,
         valid: Boolean(result.valid),
         reasons: result.reasons ?? [],
         wallSeconds: round(wallSeconds),
@@ -360,7 +381,7 @@ async function main() {
       // An invalid result is never reported as a number: keep its figures only as diagnostics.
       if (!entry.valid) {
         entry.diagnostics = { rows: entry.rows.filter((r) => !r.valid), figures: entry.figures };
-        entry.rows = entry.rows.map((r) => (r.valid ? r : { label: r.label, valid: false, reason: r.reason }));
+        entry.rows = entry.rows.map((r) => (r.valid ? r : { target: r.target, label: r.label, valid: false, reason: r.reason }));
         entry.figures = {};
         exitCode = 1;
       }
@@ -383,6 +404,10 @@ async function main() {
     run.server.processes = after?.processes;
     sampler.stop();
     client.agent.destroy();
+    run.peers = refs.map((r) => {
+      const st = processGroupStats(r.pid);
+      return { name: r.name, cpuSecondsTotal: st ? round(st.cpuSec, 2) : undefined, peakRssBytesOfLiveProcesses: st?.hwmBytes };
+    });
   } catch (err) {
     exitCode = 1;
     run.error = err.message;
@@ -392,8 +417,15 @@ async function main() {
       run.serverOutputTail = server.output().slice(-4000);
       await server.stop();
     }
+    for (const r of refs) {
+      const out = r.output().trim();
+      if (out && out !== `ready ${r.baseUrl}`) (run.peerOutputTail ??= {})[r.name] = out.slice(-2000);
+      await r.stop();
+    }
   }
   run.finishedAt = new Date().toISOString();
+  run.comparisons = comparisons(run.scenarios);
+  run.goals = evaluateGoals(run.scenarios, { quick: opts.quick });
   run.loadAverageAfter = os.loadavg();
   run.clientPeakRssBytes = process.resourceUsage().maxRSS * 1024;
 
@@ -406,10 +438,17 @@ async function main() {
   const m = run.machine;
   console.log(`\nedgestream bench (${mode}) — ${m.cpuModel} x${m.cpuCount}, ${fmt(m.memoryBytes / MB / 1024)} GiB, node ${m.node}, wrangler ${run.packages.wrangler}, workerd ${run.packages.workerd}`);
   console.log(`load average before ${run.loadAverageBefore.map((v) => v.toFixed(2)).join(" ")}, after ${run.loadAverageAfter.map((v) => v.toFixed(2)).join(" ")}`);
-  if (run.scenarios.length > 0) console.log(`\n${table(run.scenarios)}\n`);
+  if (run.targets) {
+    for (const x of run.targets) console.log(`  ${x.name.padEnd(10)} ${x.server}`);
+  }
+  if (run.scenarios.length > 0) console.log(`\n${rowsTable(run.scenarios)}\n`);
+  if (run.comparisons.length > 0) {
+    console.log(`side by side (ratios: ours ÷ peer; above 1 is more throughput, or more latency):\n${comparisonTable(run.comparisons, (run.targets ?? []).map((x) => x.name))}\n`);
+  }
+  if (run.scenarios.length > 0) console.log(`targets of the issue (measured on our server, both protocols):\n${goalsText(run.goals)}\n`);
   for (const s of run.scenarios) {
     const roles = s.server ? Object.entries(s.server.cpuSecondsByRole).filter(([, v]) => v >= 0.01).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(", ") : "";
-    const srv = s.server ? `server CPU ${fmt(s.server.cpuSeconds, 2)}s (${fmt(s.server.cpuUtilization * 100, 0)}% of one core: ${roles}), peak RSS ${fmt(s.server.peakRssBytes / MB, 0)} MiB` : "";
+    const srv = s.server ? `our server CPU ${fmt(s.server.cpuSeconds, 2)}s (${fmt(s.server.cpuUtilization * 100, 0)}% of one core: ${roles}), peak RSS ${fmt(s.server.peakRssBytes / MB, 0)} MiB` : "";
     console.log(`${s.name}: ${s.valid ? "valid" : "INVALID"} in ${fmt(s.wallSeconds)}s; ${srv}; client CPU ${fmt(s.client.cpuSeconds, 2)}s`);
     if (!s.valid) for (const r of s.reasons) console.log(`  INVALID: ${r}`);
     if (s.serverErrorLines?.count > 0) {
@@ -418,7 +457,9 @@ async function main() {
     }
     const d = s.drainAfter;
     if (d && (d.seconds > 1 || !d.quiet)) console.log(`  afterwards the server needed ${fmt(d.seconds)}s to go idle (workerd sockets ${d.socketsAtStart} -> ${d.sockets}, baseline ${run.server.baselineSockets})${d.quiet ? "" : ", and still was not"}`);
-    if (s.figures?.throughputRatio !== undefined) console.log(`  throughput ratio with idle readers / without: ${s.figures.throughputRatio}`);
+    for (const [name, f] of Object.entries(s.figures ?? {})) {
+      if (f?.throughputRatio !== undefined) console.log(`  [${name}] throughput ratio with idle readers / without: ${f.throughputRatio}`);
+    }
   }
   if (run.error && run.serverOutputTail) console.log(`\n--- server output (tail) ---\n${run.serverOutputTail}`);
   console.log(`\nresults: ${opts.out}`);

@@ -42,6 +42,12 @@ export function killStartedSync() {
   for (const kill of [...started]) kill();
 }
 
+/** Registers a synchronous killer of another started process (a peer server) for killStartedSync; returns its removal. */
+export function trackStarted(killSync) {
+  started.add(killSync);
+  return () => started.delete(killSync);
+}
+
 /** Files the worker is built from. */
 const SNAPSHOT = ["src", "wrangler.toml", "package.json", "tsconfig.json"];
 
@@ -262,6 +268,7 @@ function roleOf(pid, comm, port) {
   let cmd = "";
   try { cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " "); } catch { /* gone */ }
   if (cmd.includes("esbuild")) return "esbuild";
+  if (cmd.includes("ref-server-main")) return "ref-server";
   if (cmd.includes("workerd")) return port && cmd.includes(`entry=127.0.0.1:${port}`) ? "workerd-proxy" : "workerd-worker";
   if (cmd.includes("wrangler")) return "wrangler";
   return comm;

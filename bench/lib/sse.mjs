@@ -87,7 +87,7 @@ export function sseAgent(sockets) {
  * that must receive no batch at all.
  */
 export class FollowReader {
-  constructor({ baseUrl, basin, stream, agent, expected, fromSeq = 0, keepBodies = true, token }) {
+  constructor({ baseUrl, basin, stream, agent, expected, fromSeq = 0, keepBodies = true, token, tracker }) {
     const url = new URL(`/v1/streams/${encodeURIComponent(stream)}/records?seq_num=${fromSeq}`, baseUrl);
     if (url.hostname !== "127.0.0.1") throw new Error("bench only talks to 127.0.0.1");
     this.url = url;
@@ -97,7 +97,10 @@ export class FollowReader {
     this.expected = expected;
     this.nextSeq = fromSeq;
     this.fromSeq = fromSeq;
-    this.keepBodies = keepBodies;
+    // A RecordTracker (ds-client.mjs): each record is checked against what was sent as it arrives, and no
+    // body is kept.
+    this.tracker = tracker;
+    this.keepBodies = keepBodies && !tracker;
     this.status = "new";
     this.reason = undefined;
     this.pings = 0;
@@ -108,7 +111,7 @@ export class FollowReader {
     this.count = 0;
     this.bytes = 0;
     this.recvAt = expected > 0 ? new Float64Array(expected) : undefined;
-    this.bodies = expected > 0 && keepBodies ? new Array(expected) : undefined;
+    this.bodies = expected > 0 && this.keepBodies ? new Array(expected) : undefined;
     this.attached = new Promise((resolve, reject) => { this._attachOk = resolve; this._attachFail = reject; });
     this.attached.catch(() => {});
     this.finished = new Promise((resolve) => { this._finish = resolve; });
@@ -200,6 +203,10 @@ export class FollowReader {
       }
       const i = r.seq_num - this.fromSeq;
       if (i >= this.expected) return this.fail(`unexpected extra record seq ${r.seq_num} (expected only ${this.expected})`);
+      if (this.tracker) {
+        const problem = this.tracker.pushRecord(r.body ?? "", at);
+        if (problem) return this.fail(problem);
+      }
       this.recvAt[i] = at;
       if (this.bodies) this.bodies[i] = r.body ?? "";
       this.nextSeq += 1;

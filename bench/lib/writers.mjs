@@ -4,11 +4,26 @@ import { performance } from "node:perf_hooks";
 import { ackRange, sleep } from "./stats.mjs";
 
 /**
- * Sends `total` batches at `rate` batches/s. batchFor(i) → { bodies, meta } is called at the moment of sending.
+ * How a writer appends: through a target (targets.mjs; its acks carry { key, count, … }) or, as before targets
+ * existed, through an S2Client and basin.
+ */
+function appender({ target, client, basin, stream }) {
+  if (target) return (bodies, opts) => target.append(stream, bodies, opts);
+  return async (bodies, opts) => {
+    const r = await client.append(basin, stream, bodies, opts);
+    const ack = ackRange(r.ack, bodies.length);
+    return { ack: { ...ack, key: ack.start }, sentAt: r.sentAt, doneAt: r.doneAt };
+  };
+}
+
+/**
+ * Sends `total` batches at `rate` batches/s. batchFor(i, now, scheduled) → { bodies, meta } is called at the moment
+ * of sending.
  * At most `inFlight` requests are outstanding; a send waiting for a slot still counts from its scheduled time.
  * Stops after `maxErrors` errors. Resolves { acks, latencyMs (from schedule), serviceMs (from send), errors, sent, t0, tEnd }.
  */
-export async function fixedRateWriter({ client, basin, stream, agent, rate, total, inFlight = 32, batchFor, signal, timeoutMs = 30_000, maxErrors = 1 }) {
+export async function fixedRateWriter({ target, client, basin, stream, agent, rate, total, inFlight = 32, batchFor, signal, timeoutMs = 30_000, maxErrors = 1 }) {
+  const append = appender({ target, client, basin, stream });
   const interval = 1000 / rate;
   const acks = [];
   const latencyMs = [];
@@ -25,10 +40,10 @@ export async function fixedRateWriter({ client, basin, stream, agent, rate, tota
     while (pending.size >= inFlight) await Promise.race(pending);
     if (signal?.aborted || errors.length >= maxErrors) break;
     sent += 1;
-    const { bodies, meta } = batchFor(i, performance.now());
-    const p = client.append(basin, stream, bodies, { agent, timeoutMs }).then(
+    const { bodies, meta } = batchFor(i, performance.now(), scheduled);
+    const p = append(bodies, { agent, timeoutMs }).then(
       ({ ack, sentAt, doneAt }) => {
-        acks.push({ ...ackRange(ack, bodies.length), i, meta });
+        acks.push({ ...ack, i, meta });
         latencyMs.push(doneAt - scheduled);
         serviceMs.push(doneAt - sentAt);
         lastDone = Math.max(lastDone, doneAt);
@@ -46,7 +61,8 @@ export async function fixedRateWriter({ client, basin, stream, agent, rate, tota
  * `maxBatches` in total were sent). batchFor(lane, n) → { bodies, jsonText?, meta }.
  * Resolves { acks, latencyMs, errors, records, t0, tEnd }.
  */
-export async function closedLoopWriter({ client, basin, stream, agent, lanes, durationMs, maxBatches = 1e6, batchFor, signal, timeoutMs = 30_000 }) {
+export async function closedLoopWriter({ target, client, basin, stream, agent, lanes, durationMs, maxBatches = 1e6, batchFor, signal, timeoutMs = 30_000 }) {
+  const append = appender({ target, client, basin, stream });
   const acks = [];
   const latencyMs = [];
   const errors = [];
@@ -61,8 +77,8 @@ export async function closedLoopWriter({ client, basin, stream, agent, lanes, du
       sent += 1;
       const { bodies, jsonText, meta } = batchFor(l, n);
       try {
-        const { ack, sentAt, doneAt } = await client.append(basin, stream, bodies, { agent, jsonText, timeoutMs });
-        acks.push({ ...ackRange(ack, bodies.length), lane: l, n, meta });
+        const { ack, sentAt, doneAt } = await append(bodies, { agent, jsonText, timeoutMs });
+        acks.push({ ...ack, lane: l, n, meta });
         latencyMs.push(doneAt - sentAt);
         records += bodies.length;
         lastDone = Math.max(lastDone, doneAt);

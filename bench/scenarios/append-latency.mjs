@@ -1,20 +1,21 @@
-// Open-loop appends of single 1 KiB records at fixed rates; ack latency counted from the scheduled send time
-// (a stalled server shows up as latency, not as a lower send rate). One fresh stream per rate.
-import { MiB, round, summarize, paddedBody } from "../lib/stats.mjs";
+// Open-loop appends of single 1 KiB records at fixed rates, on every target; ack latency counted from the
+// scheduled send time (a stalled server shows up as latency, not as a lower send rate). One fresh stream per
+// rate and target; every record read back and compared.
 import { unaryAgent } from "../lib/client.mjs";
+import { logRow, onTarget, storageCost, targetsFor } from "../lib/cases.mjs";
+import { MiB, round, summarize, paddedBody } from "../lib/stats.mjs";
 import { fixedRateWriter } from "../lib/writers.mjs";
-import { verifyAppends } from "../lib/verify.mjs";
 
 const RECORD_BYTES = 1024;
 
-async function atRate(ctx, p, rate) {
-  const stream = await ctx.newStream(`latency-${rate}`);
+async function atRate(ctx, target, p, rate) {
+  const stream = await target.newStream(`latency-${rate}`);
   const agent = unaryAgent(p.maxInFlight);
-  const total = rate * p.seconds;
+  const total = Math.round(rate * p.seconds);
   const bodyFor = (i) => paddedBody(`lat:${i}:`, p.recordBytes);
   try {
     const w = await fixedRateWriter({
-      client: ctx.client, basin: ctx.basin, stream, agent,
+      target, stream, agent,
       rate, total, inFlight: p.maxInFlight, signal: ctx.signal,
       batchFor: (i) => ({ bodies: [bodyFor(i)] }),
     });
@@ -22,9 +23,9 @@ async function atRate(ctx, p, rate) {
     if (ctx.signal.aborted) reasons.push("aborted");
     if (reasons.length === 0 && w.acks.length !== total) reasons.push(`only ${w.acks.length} of ${total} appends acknowledged`);
     if (reasons.length === 0) {
-      reasons.push(...await verifyAppends({
-        client: ctx.client, basin: ctx.basin, stream, acks: w.acks,
-        expectBody: (ack) => bodyFor(ack.i), readBack: "all",
+      reasons.push(...await target.verifyAppends({
+        stream, acks: w.acks, recordBytes: p.recordBytes, readBack: "all",
+        expectBody: (ack) => bodyFor(ack.i),
       }));
     }
     const seconds = (w.tEnd - w.t0) / 1000;
@@ -40,6 +41,7 @@ async function atRate(ctx, p, rate) {
       mibPerSec: round((records * p.recordBytes) / MiB / seconds, 3),
       latencyKind: "ack",
       latency: summarize(w.latencyMs),
+      storage: await storageCost(target, stream, records * p.recordBytes),
       extra: {
         targetRate: rate,
         // Below ~95% of the target the server did not keep up: latency is then mostly queueing.
@@ -54,21 +56,23 @@ async function atRate(ctx, p, rate) {
 
 export default {
   name: "append-latency",
-  description: "1 KiB records, batch 1, fixed rates; ack latency from the scheduled send time",
-  params: ({ quick }) => ({ rates: [50, 200], seconds: quick ? 3 : 15, recordBytes: RECORD_BYTES, maxInFlight: 64 }),
+  description: "1 KiB records, batch 1, fixed rates, every target; ack latency from the scheduled send time",
+  params: ({ quick }) => ({ rates: quick ? [50] : [50, 200], seconds: quick ? 2 : 10, recordBytes: RECORD_BYTES, maxInFlight: 64 }),
 
   async run(ctx, p) {
-    // Warm-up: a few appends so the first rate does not pay for cold paths.
-    const warm = await ctx.newStream("latency-warm");
-    for (let i = 0; i < 20; i++) await ctx.client.append(ctx.basin, warm, [paddedBody(`w:${i}:`, p.recordBytes)]);
     const rows = [];
-    for (const rate of p.rates) {
-      if (ctx.signal.aborted) break;
-      const row = await atRate(ctx, p, rate);
-      ctx.log(`  ${row.label}: ${row.valid ? `${row.recordsPerSec} rec/s, p50 ${row.latency?.p50} ms` : `INVALID ${row.reason}`}`);
-      rows.push(row);
+    for (const target of targetsFor(ctx, p)) {
+      // Warm-up: a few appends so the first rate does not pay for cold paths.
+      const warm = await target.newStream("latency-warm");
+      for (let i = 0; i < 20; i++) await target.append(warm, [paddedBody(`w:${i}:`, p.recordBytes)]);
+      for (const rate of p.rates) {
+        if (ctx.signal.aborted) break;
+        const row = await onTarget(ctx, target, `${rate}/s x ${p.seconds}s, batch 1`, () => atRate(ctx, target, p, rate));
+        logRow(ctx, row);
+        rows.push(row);
+      }
     }
-    const reasons = rows.filter((r) => !r.valid).map((r) => `${r.label}: ${r.reason}`);
+    const reasons = rows.filter((r) => !r.valid).map((r) => `[${r.target}] ${r.label}: ${r.reason}`);
     return { valid: reasons.length === 0, reasons, rows };
   },
 };

@@ -159,13 +159,17 @@ export class AccountObject extends DurableObject<Env> {
   }
 
   async deleteBasin(name: string): Promise<Result<void, StreamError>> {
-    this.#count("delete-basin");
     const row = this.#row(name);
-    if (!row) return err(notFound());
+    if (!row) {
+      this.#count("delete-basin");
+      return err(notFound());
+    }
     if (row.deleted_at_ms === null) {
       this.ctx.storage.sql.exec("UPDATE basins SET deleted_at_ms = ? WHERE name = ?", Date.now(), name);
     }
     await this.ctx.storage.setAlarm(Date.now());
+    // Counted once the cleanup alarm is set, so the usage alarm request sees it and cannot push it back.
+    this.#count("delete-basin");
     return ok(undefined);
   }
 

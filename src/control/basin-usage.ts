@@ -5,17 +5,11 @@
  * truncated), at most FANOUT_CONCURRENCY calls in flight. A stream whose object fails to answer is left out
  * too (logged), so one broken stream does not take a basin's metrics down.
  */
-import { mergeBuckets, sumGauges, type SeriesPoint, type UsageBucket, type UsageRange } from "../domain/usage";
+import { BASIN_FANOUT_STREAMS_MAX, mergeBuckets, sumGauges, type SeriesPoint, type UsageBucket, type UsageRange } from "../domain/usage";
 import { streamStub, type Env } from "../env";
 import { mapBounded } from "../lib/map-bounded";
 import type { UsageReport } from "../storage/usage-ledger";
 import type { StreamStats } from "../stream/stream-usage";
-
-/**
- * Streams one basin-wide query reaches. Each is one RPC from the BasinObject, which must stay well inside an
- * invocation's subrequest limit (1000 on the paid plan), and wakes that stream's object.
- */
-export const BASIN_FANOUT_STREAMS_MAX = 500;
 
 /** RPCs in flight at once during a fan-out. */
 const FANOUT_CONCURRENCY = 16;

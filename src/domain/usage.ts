@@ -9,6 +9,7 @@
 import { invalid, type StreamError } from "./errors";
 import { meteredBytes } from "./metering";
 import type { StorageClass } from "./config";
+import type { AppendPayload } from "./lifecycle";
 import type { Header } from "./types";
 import { err, ok, type Result } from "../lib/result";
 
@@ -29,6 +30,13 @@ export const USAGE_END_SKEW_SECS = 60;
 
 /** Finished minutes are kept this long: a 30-day range plus a day's slack for carrying gauges forward. */
 export const USAGE_RETENTION_SECS = USAGE_RANGE_SECS_MAX + 86400;
+
+/**
+ * Streams one basin-wide metrics query or scrape reaches (the first in name order). Each is one RPC from the
+ * basin's object, which must stay well inside an invocation's subrequest limit (1000 on the paid plan), and
+ * wakes that stream's object.
+ */
+export const BASIN_FANOUT_STREAMS_MAX = 500;
 
 /** Counts by name; an absent name counts zero. Names are a meter's own (`append_ops.express`, `create-stream`). */
 export type Counters = Record<string, number>;
@@ -237,4 +245,18 @@ export function readCounters(kind: ReadKind, ops: number, records: readonly Mete
     [STREAM_COUNTER.readRecords]: records.length * copies,
     [STREAM_COUNTER.readBytes]: meteredTotal(records) * copies,
   };
+}
+
+/** Metered bytes of a Durable Streams append of `records` records: no headers, so 8 bytes each plus the bodies. */
+export function guardedAppendBytes(payload: AppendPayload, records: number): number {
+  if (records === 0) return 0;
+  const messages = payload.messages?.ok ? payload.messages.value : undefined;
+  const bodies = messages && messages.length === records ? messages.reduce((sum, m) => sum + m.length, 0) : payload.bytes.length;
+  return 8 * records + bodies;
+}
+
+/** How many records a Durable Streams append body makes: its JSON messages, or one record of raw bytes. */
+export function guardedAppendRecords(payload: AppendPayload): number {
+  if (payload.bytes.length === 0) return 0;
+  return payload.messages?.ok ? payload.messages.value.length : 1;
 }

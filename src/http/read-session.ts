@@ -10,6 +10,8 @@ import type { ReadOutput, ReadRequest, SequencedRecord } from "../domain/types";
 import { streamStub, type Env } from "../env";
 import type { ReadOutcome } from "../stream/stream-object";
 import { LiveFeed } from "./live-feed";
+import { observeDelivered } from "./metrics/observe";
+import { isolateMetrics } from "./metrics/registry";
 import { unwrap } from "./s2/request";
 
 /** S2 sends a heartbeat after 5–15 s (random) without a batch; clients give up after ~20–25 s (S2-API §10.4). */
@@ -34,12 +36,34 @@ export interface SessionOptions {
 
 const heartbeatDelay = () => HEARTBEAT_MS_MIN + Math.random() * (HEARTBEAT_MS_MAX - HEARTBEAT_MS_MIN);
 
+/**
+ * The session's outputs, counted for `/metrics` (http/metrics/registry.ts): the session is an open read
+ * session (a live reader) from its first output until it ends, and every record it delivers is counted.
+ */
 export async function* readSession(
   target: SessionTarget,
   first: ReadOutcome,
   request: ReadRequest,
   signal: AbortSignal,
   options: SessionOptions = {},
+): AsyncGenerator<ReadOutput> {
+  isolateMetrics.sessionOpened();
+  try {
+    for await (const output of sessionOutputs(target, first, request, signal, options)) {
+      if (output.kind === "batch") observeDelivered(output.batch.records);
+      yield output;
+    }
+  } finally {
+    isolateMetrics.sessionClosed();
+  }
+}
+
+async function* sessionOutputs(
+  target: SessionTarget,
+  first: ReadOutcome,
+  request: ReadRequest,
+  signal: AbortSignal,
+  options: SessionOptions,
 ): AsyncGenerator<ReadOutput> {
   const budget = new ReadBudget(request.limits);
   const stub = streamStub(target.env, target.basin, target.stream);

@@ -27,6 +27,15 @@ export const SEGMENTS_DDL = `
   CREATE INDEX segments_by_timestamp ON segments (last_timestamp);
 `;
 
+/**
+ * Blocks (former tail rows) per segment, at most. The index row keeps every block as JSON, about 120 bytes
+ * each and at most ~170 with 16-digit numbers, and a row may not exceed 2 MB (PLATFORM.md §1): 4096 blocks
+ * stay under 0.7 MB. Without a cap, a tail of many tiny appends (a backlog after R2 was down, say) sealed by
+ * bytes alone would put ~8 MiB / ~20 bytes = 400k blocks in one index row: a row the platform refuses, and a
+ * seal that fails on every retry while the tail stays full.
+ */
+export const SEGMENT_BLOCKS_MAX = 4096;
+
 /** A block as the index keeps it: where it is, what it holds, when it expires. */
 export interface SegmentBlock extends SegmentBlockRef {
   endSeqNum: number;

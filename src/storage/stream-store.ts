@@ -249,19 +249,19 @@ export class StreamStore {
     if (cursor.rowsWritten > 0) this.#tail = undefined;
   }
 
-  /** The oldest tail rows, whole, up to about `bytesTarget` packed bytes (at least one row). */
-  oldestRows(bytesTarget: number): (SegmentBlockInput & { expiresAtMs: number | null })[] {
+  /** The oldest tail rows, whole, up to about `bytesTarget` packed bytes and at most `rowsMax` rows (at least one). */
+  oldestRows(bytesTarget: number, rowsMax: number): (SegmentBlockInput & { expiresAtMs: number | null })[] {
     const rows: (SegmentBlockInput & { expiresAtMs: number | null })[] = [];
     let bytes = 0;
     let after = -1;
-    while (bytes < bytesTarget) {
+    while (bytes < bytesTarget && rows.length < rowsMax) {
       const page = this.sql.exec<BatchRow & { end_seq_num: number; last_timestamp: number; expires_at_ms: number | null }>(
         `SELECT start_seq_num, end_seq_num, last_timestamp, expires_at_ms, records FROM record_batches
          WHERE start_seq_num > ? ORDER BY start_seq_num LIMIT ?`, after, READ_ROWS_PER_QUERY,
       ).toArray();
       if (page.length === 0) break;
       for (const row of page) {
-        if (rows.length > 0 && bytes + row.records.byteLength > bytesTarget) return rows;
+        if (rows.length > 0 && (bytes + row.records.byteLength > bytesTarget || rows.length >= rowsMax)) return rows;
         rows.push({
           startSeqNum: row.start_seq_num, endSeqNum: row.end_seq_num, lastTimestamp: row.last_timestamp,
           expiresAtMs: row.expires_at_ms, records: new Uint8Array(row.records),

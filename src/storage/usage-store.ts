@@ -37,6 +37,8 @@ export class UsageStore {
    * restart; the counts then add up. Minutes past retention are dropped in the same breath.
    */
   write(minute: MinuteUsage): void {
+    // A write can land right after a deleteAll wiped the table (a stream deleted mid-minute): recreate it.
+    this.migrate();
     const existing = this.sql.exec<UsageRow>("SELECT * FROM usage_minutes WHERE minute_secs = ?", minute.minuteSecs).toArray()[0];
     const counters = existing ? addCounters(fromRow(existing).counters, minute.counters) : minute.counters;
     this.sql.exec(

@@ -10,7 +10,11 @@ export class AlarmClock {
   constructor(private readonly storage: DurableObjectStorage) {}
 
   async armBy(atMs: number): Promise<void> {
-    this.#armedAtMs ??= await this.storage.getAlarm();
+    if (this.#armedAtMs == null) {
+      const stored = await this.storage.getAlarm();
+      // Another request may have armed meanwhile (two jobs can ask in one turn): keep what it armed.
+      this.#armedAtMs ??= stored;
+    }
     if (this.#armedAtMs !== null && this.#armedAtMs <= atMs) return;
     this.#armedAtMs = atMs;
     await this.storage.setAlarm(atMs);

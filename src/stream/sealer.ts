@@ -15,7 +15,7 @@
  * deletes its object at once. Sweeps skip the keys of seals still in flight in this object: such a key is
  * unreferenced only until its commit.
  */
-import type { SegmentIndex, SegmentBlock } from "../storage/segment-index";
+import { SEGMENT_BLOCKS_MAX, type SegmentIndex, type SegmentBlock } from "../storage/segment-index";
 import { encodeSegment } from "../storage/segment-codec";
 import { segmentKey, type SegmentStore } from "../storage/segment-store";
 import type { StreamStore } from "../storage/stream-store";
@@ -49,7 +49,7 @@ export class Sealer {
   }
 
   async sealOnce(keyPrefix: string, nowMs: number, faults?: SealFaults): Promise<boolean> {
-    const rows = this.store.oldestRows(this.policy.segmentBytesTarget);
+    const rows = this.store.oldestRows(this.policy.segmentBytesTarget, SEGMENT_BLOCKS_MAX);
     const first = rows[0];
     const last = rows[rows.length - 1];
     if (!first || !last) return false;

@@ -10,7 +10,7 @@
  */
 import type { StorageClass } from "../domain/config";
 import type { AppendPayload } from "../domain/lifecycle";
-import { appendCounters, appendCountersOf, readCounters, type ReadKind, type UsageRange } from "../domain/usage";
+import { appendCounters, appendCountersOf, guardedAppendBytes, readCounters, type ReadKind, type UsageRange } from "../domain/usage";
 import type { SequencedRecord } from "../domain/types";
 import type { SegmentIndex } from "../storage/segment-index";
 import type { StreamStore } from "../storage/stream-store";
@@ -36,14 +36,6 @@ export interface StreamUsageSource {
   segmentIndex: SegmentIndex;
   followers(): number;
   armBy(atMs: number): void;
-}
-
-/** Metered bytes of a Durable Streams append (S2-API §8.3: records without headers, 8 bytes each plus the body). */
-export function guardedAppendBytes(payload: AppendPayload, records: number): number {
-  if (records === 0) return 0;
-  const messages = payload.messages?.ok ? payload.messages.value : undefined;
-  const bodies = messages && messages.length === records ? messages.reduce((sum, m) => sum + m.length, 0) : payload.bytes.length;
-  return 8 * records + bodies;
 }
 
 export class StreamUsage {

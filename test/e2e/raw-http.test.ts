@@ -219,7 +219,6 @@ describe("raw HTTP", () => {
 
   it("account features not served yet answer 501 not_implemented", async () => {
     await expectErrorBody(await api("/locations"), 501, "not_implemented");
-    await expectErrorBody(await api("/metrics"), 501, "not_implemented");
   });
 
   it("unknown paths are 404 and wrong methods 405", async () => {

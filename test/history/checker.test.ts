@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { checkHistory } from "./checker";
 import {
-  fenceRecord, taggedBody, type AppendAttempt, type AppendOutcome, type History, type LogRecord, type ReaderHistory,
+  fenceRecord, fnv1a, recordDigest, taggedBody, type AppendAttempt, type AppendOutcome, type History, type LogRecord, type ReaderHistory,
   type RecordData,
 } from "./model";
 
@@ -205,6 +205,30 @@ describe("checkHistory: what it catches", () => {
     expect(dsRead(bytesOf(2, 4))).toEqual([]);
     expect(dsRead(bytesOf(2, 3, 4))).toContain("reader-bytes");
     expect(check(reader(0, [got(0), got(1), got(2), { ...got(2), seqNum: 3 }]))).toContain("lost");
+  });
+});
+
+describe("checkHistory: compact readers (digests, for long runs)", () => {
+  it("accepts matching digests and catches a wrong one, a gap and a wrong byte read", () => {
+    const a = attempt("a", 3, [0, 1], ok(0, 3));
+    const log = logOf(a);
+    const digests = (...s: number[]) => Uint32Array.from(s, (x) => recordDigest(log[x]!));
+    const check = (r: ReaderHistory) => kinds(historyOf([a], { readers: [r] }), log);
+    expect(check(reader(0, [{ type: "digests", atMs: 5, from: 0, digests: digests(0, 1) }, { type: "digests", atMs: 5, from: 2, digests: digests(2) }], 3))).toEqual([]);
+    const wrong = digests(0, 1);
+    wrong[1] = wrong[1]! ^ 1;
+    expect(check(reader(0, [{ type: "digests", atMs: 5, from: 0, digests: wrong }]))).toContain("reader-bytes");
+    expect(check(reader(0, [{ type: "digests", atMs: 5, from: 1, digests: digests(1) }]))).toContain("reader-gap");
+    const bytes = new Uint8Array([...log[0]!.body, ...log[1]!.body]);
+    expect(check(reader(0, [{ type: "bytes-digest", atMs: 5, from: 0, next: 2, length: bytes.length, digest: fnv1a(bytes) }]))).toEqual([]);
+    expect(check(reader(0, [{ type: "bytes-digest", atMs: 5, from: 0, next: 2, length: bytes.length, digest: fnv1a(bytes) ^ 1 }]))).toContain("reader-bytes");
+  });
+
+  it("a digest tells apart records that differ in one header byte", () => {
+    const record = recordsOf("x", 1)[0]!;
+    const header = record.headers[0]!;
+    const changed = { ...record, headers: [[header[0], new Uint8Array([...header[1].subarray(0, -1), header[1].at(-1)! ^ 1])] as const] };
+    expect(recordDigest(changed)).not.toBe(recordDigest(record));
   });
 });
 

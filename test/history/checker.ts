@@ -17,7 +17,7 @@
  */
 import { LinearizabilityCheck, type ChainOp } from "./linearizability";
 import {
-  equalBytes, equalHeaders, identify, isFence, preview, type AppendAttempt, type Bytes, type History,
+  equalBytes, equalHeaders, fnv1a, identify, isFence, preview, recordDigest, type AppendAttempt, type Bytes, type History,
   type LogRecord, type ReaderHistory, type RecordData, type Violation,
 } from "./model";
 
@@ -290,7 +290,7 @@ function checkLinearizable(history: History, keys: Map<string, KeyInfo>, tokenBe
         if (s !== undefined) check.observeEffect(s, d.atMs, `${what} saw tail ${d.tail}`);
         continue;
       }
-      const last = d.type === "record" ? d.seqNum : d.next - 1;
+      const last = d.type === "record" ? d.seqNum : d.type === "digests" ? d.from + d.digests.length - 1 : d.next - 1;
       if (last >= history.initialSeqNum && last < logEnd) check.observeEffect(opOfSeq(last), d.atMs, `${what} read seq ${last}`);
     }
   }
@@ -337,6 +337,17 @@ function checkReader(reader: ReaderHistory, bySeq: Map<number, LogRecord>, logEn
       position = Math.max(position, d.seqNum + 1);
       continue;
     }
+    if (d.type === "digests") {
+      at(d.from);
+      d.digests.forEach((digest, i) => {
+        const seqNum = d.from + i;
+        const stored = bySeq.get(seqNum);
+        if (!stored) report.add("lost", `${name} was served seq ${seqNum}, which is not in the final log (tail ${logEnd})`);
+        else if (recordDigest(stored) !== digest) report.add("reader-bytes", `${name} got seq ${seqNum} with digest ${digest}, stored ${recordDigest(stored)}`);
+      });
+      position = Math.max(position, d.from + d.digests.length);
+      continue;
+    }
     at(d.from);
     const parts: Bytes[] = [];
     let missing = false;
@@ -351,8 +362,11 @@ function checkReader(reader: ReaderHistory, bySeq: Map<number, LogRecord>, logEn
       }
     }
     const expected = concat(parts);
-    if (!missing && !equalBytes(expected, d.bytes)) {
+    if (!missing && d.type === "bytes" && !equalBytes(expected, d.bytes)) {
       report.add("reader-bytes", `${name} got [${d.from}, ${d.next}) as ${d.bytes.length} bytes (${preview(d.bytes)}), stored ${expected.length} (${preview(expected)})`);
+    }
+    if (!missing && d.type === "bytes-digest" && (d.length !== expected.length || d.digest !== fnv1a(expected))) {
+      report.add("reader-bytes", `${name} got [${d.from}, ${d.next}) as ${d.length} bytes with digest ${d.digest}, stored ${expected.length} with ${fnv1a(expected)}`);
     }
     position = Math.max(position, d.next);
   }
@@ -367,7 +381,9 @@ function statsOf(history: History, keys: Map<string, KeyInfo>, log: readonly Log
   for (const reader of history.readers) {
     for (const d of reader.deliveries) {
       if (d.type === "record") deliveredRecords++;
+      if (d.type === "digests") deliveredRecords += d.digests.length;
       if (d.type === "bytes") deliveredBytes += d.bytes.length;
+      if (d.type === "bytes-digest") deliveredBytes += d.length;
     }
   }
   let unknownApplied = 0;

@@ -36,11 +36,12 @@ export async function createDsStream(t: Target): Promise<void> {
  * A producer (PROTOCOL.md §5.2.1): batches numbered 0, 1, 2… in epoch 0; a batch whose outcome is unknown is
  * sent again with the same numbers until the server acknowledges it, as new data (200) or as a duplicate (204).
  */
-export async function runDsProducer(ctx: ClientContext, client: string): Promise<void> {
+export async function runDsProducer(ctx: ClientContext, client: string, batchesPerSec?: number): Promise<void> {
   const t = ctx.target;
   const producerId = `${client}-${Math.floor(ctx.random() * 1e9).toString(36)}`;
   for (let seq = 0; !ctx.writersStop.aborted; seq++) {
-    await yieldToTimers();
+    await (batchesPerSec ? sleep(1000 / batchesPerSec, ctx.writersStop) : yieldToTimers());
+    if (ctx.writersStop.aborted) break;
     const key = `${producerId}.s${seq}`;
     const [record] = makeRecords(key, 1, ctx.random, { ...ctx.shape, headersMax: 0 });
     // Retry until acknowledged; writers that are told to stop mid-retry leave the batch unknown.

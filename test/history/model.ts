@@ -81,7 +81,13 @@ export type Delivery =
   /** The bodies of the data records [from, next), concatenated; command records are left out (Durable Streams). */
   | { type: "bytes"; atMs: number; from: number; next: number; bytes: Bytes }
   /** A tail the server reported while reading (live batch, heartbeat, Stream-Next-Offset at the tail). */
-  | { type: "tail"; atMs: number; tail: number };
+  | { type: "tail"; atMs: number; tail: number }
+  /**
+   * Compact forms for long runs with many readers (the soak): records [from, from + n) known only by their
+   * `recordDigest`s, and a byte read known only by the digest and length of its bytes.
+   */
+  | { type: "digests"; atMs: number; from: number; digests: Uint32Array }
+  | { type: "bytes-digest"; atMs: number; from: number; next: number; length: number; digest: number };
 
 /**
  * A reader: one position moving forward across all its requests and reconnects. A unary read at a random
@@ -97,6 +103,8 @@ export interface ReaderHistory {
   deliveries: Delivery[];
   /** Where the reader must have got to (a follower after the writers stopped: the final tail). */
   mustReach?: number;
+  /** One past the last seq num delivered, kept up to date by the recorder (the checker recomputes it). */
+  position?: number;
 }
 
 export interface History {
@@ -173,4 +181,23 @@ export function equalHeaders(a: readonly Header[], b: readonly Header[]): boolea
 export function preview(bytes: Bytes, max = 40): string {
   const text = decoder.decode(bytes.subarray(0, max)).replace(/[^\x20-\x7e]/g, "·");
   return bytes.length > max ? `${text}…(${bytes.length} B)` : text;
+}
+
+/** FNV-1a (32 bit) over bytes, continuing from `hash`: cheap, and enough to tell a changed record apart. */
+export function fnv1a(bytes: Bytes, hash = 0x811c9dc5): number {
+  let h = hash;
+  for (let i = 0; i < bytes.length; i++) {
+    h ^= bytes[i]!;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+const SEPARATOR_BYTES = new Uint8Array([0xff, 0xfe]);
+
+/** A digest of a record's headers and body (not its position or timestamp). */
+export function recordDigest(record: RecordData): number {
+  let h = 0x811c9dc5;
+  for (const [name, value] of record.headers) h = fnv1a(SEPARATOR_BYTES, fnv1a(value, fnv1a(SEPARATOR_BYTES, fnv1a(name, h))));
+  return fnv1a(record.body, fnv1a(SEPARATOR_BYTES, h));
 }

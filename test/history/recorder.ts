@@ -4,7 +4,7 @@
  * client died) stays "unknown" for the checker, as it must. One monotonic clock for everything.
  */
 import {
-  taggedBody, type AppendAttempt, type AppendOutcome, type Delivery, type Header, type History, type ReaderHistory,
+  fnv1a, recordDigest, taggedBody, type AppendAttempt, type AppendOutcome, type Delivery, type Header, type History, type ReaderHistory,
   type RecordData,
 } from "./model";
 
@@ -19,6 +19,12 @@ export interface AppendCall {
 export class HistoryRecorder {
   readonly history: History = { initialSeqNum: 0, appends: [], tails: [], readers: [] };
   #ids = 0;
+
+  /**
+   * `compact`: readers keep digests instead of bytes (model.ts), so that a long run with many readers
+   * fits in memory; the checker still compares every delivered record with the stored one.
+   */
+  constructor(readonly options: { compact?: boolean } = {}) {}
 
   now(): number {
     return performance.now();
@@ -48,10 +54,17 @@ export class HistoryRecorder {
   }
 
   reader(client: string, protocol: string, start: number): ReaderLog {
-    const reader: ReaderHistory = { kind: "reader", id: this.id("r"), client, protocol, start, deliveries: [] };
+    const reader: ReaderHistory = { kind: "reader", id: this.id("r"), client, protocol, start, deliveries: [], position: start };
     this.history.readers.push(reader);
     return new ReaderLog(reader, this);
   }
+}
+
+export interface DeliveredRecord {
+  seqNum: number;
+  timestamp?: number;
+  headers?: readonly Header[];
+  body: Uint8Array;
 }
 
 /** What one reader was handed, in order, stamped with the time it arrived. */
@@ -60,28 +73,39 @@ export class ReaderLog {
 
   /** Where the reader continues: one past the last seq num it got. */
   get position(): number {
-    let position = this.reader.start;
-    for (const d of this.reader.deliveries) {
-      if (d.type === "record") position = Math.max(position, d.seqNum + 1);
-      if (d.type === "bytes") position = Math.max(position, d.next);
+    return this.reader.position ?? this.reader.start;
+  }
+
+  /** One read batch; in compact mode a run of consecutive records becomes one digests delivery. */
+  records(records: readonly DeliveredRecord[]): void {
+    if (records.length === 0) return;
+    const consecutive = records.every((r, i) => r.seqNum === records[0]!.seqNum + i);
+    if (this.recorder.options.compact && consecutive) {
+      const digests = Uint32Array.from(records, (r) => recordDigest({ headers: r.headers ?? [], body: r.body }));
+      this.#push({ type: "digests", atMs: this.recorder.now(), from: records[0]!.seqNum, digests }, records[0]!.seqNum + records.length);
+      return;
     }
-    return position;
+    for (const r of records) this.record(r.seqNum, r.body, r.timestamp, r.headers);
   }
 
   record(seqNum: number, body: Uint8Array, timestamp?: number, headers?: readonly Header[]): void {
-    this.#push({ type: "record", atMs: this.recorder.now(), seqNum, body, ...(timestamp !== undefined ? { timestamp } : {}), ...(headers ? { headers } : {}) });
+    this.#push({ type: "record", atMs: this.recorder.now(), seqNum, body, ...(timestamp !== undefined ? { timestamp } : {}), ...(headers ? { headers } : {}) }, seqNum + 1);
   }
 
   bytes(from: number, next: number, bytes: Uint8Array): void {
-    this.#push({ type: "bytes", atMs: this.recorder.now(), from, next, bytes });
+    const atMs = this.recorder.now();
+    this.#push(this.recorder.options.compact
+      ? { type: "bytes-digest", atMs, from, next, length: bytes.length, digest: fnv1a(bytes) }
+      : { type: "bytes", atMs, from, next, bytes }, next);
   }
 
   tail(tail: number): void {
-    this.#push({ type: "tail", atMs: this.recorder.now(), tail });
+    this.#push({ type: "tail", atMs: this.recorder.now(), tail }, this.position);
   }
 
-  #push(d: Delivery): void {
+  #push(d: Delivery, next: number): void {
     this.reader.deliveries.push(d);
+    this.reader.position = Math.max(this.position, next);
   }
 }
 

@@ -130,6 +130,26 @@ export async function runS2Writer(ctx: ClientContext, client: string, mode: Writ
   }
 }
 
+/**
+ * Steady load: one append every `1000 / appendsPerSec` ms (1–5 records, protobuf or JSON), started on time
+ * whether or not the previous one has returned, so a slow server shows up as latency, not as a lower rate.
+ */
+export async function runPacedWriter(ctx: ClientContext, client: string, appendsPerSec: number): Promise<void> {
+  const periodMs = 1000 / appendsPerSec;
+  const inFlight = new Set<Promise<unknown>>();
+  let n = 0;
+  for (let next = performance.now(); !ctx.writersStop.aborted; next += periodMs) {
+    await sleep(Math.max(0, next - performance.now()), ctx.writersStop);
+    if (ctx.writersStop.aborted) break;
+    const format = pickFormat(ctx.random, true);
+    const key = `${client}.${++n}`;
+    const call = recordedAppend(ctx, client, key, { records: batch(ctx, key, format) }, format);
+    inFlight.add(call);
+    void call.finally(() => inFlight.delete(call));
+  }
+  await Promise.all(inFlight);
+}
+
 /** One check-tail, recorded as a tail observation; undefined if it failed. */
 export async function recordedTail(ctx: ClientContext, client: string): Promise<number | undefined> {
   const invokedAtMs = ctx.recorder.now();
@@ -203,11 +223,11 @@ async function pollWith(ctx: ClientContext, log: ReaderLog, signal: AbortSignal)
   if (proto) {
     const batch = decodeReadBatch(new Uint8Array(await res.arrayBuffer()));
     if (!batch.ok) throw new Error(batch.error);
-    for (const r of batch.value.records) log.record(r.seqNum, r.body, r.timestamp, r.headers);
+    log.records(batch.value.records);
     if (batch.value.tail) log.tail(batch.value.tail.seqNum);
   } else {
     const batch = (await res.json()) as { records: JsonRecord[]; tail?: { seq_num: number } };
-    for (const r of batch.records.map((x) => parseJsonRecord(x, "base64"))) log.record(r.seqNum, r.body, r.timestamp, r.headers);
+    log.records(batch.records.map((x) => parseJsonRecord(x, "base64")));
     if (batch.tail) log.tail(batch.tail.seq_num);
   }
   ctx.count("read.poll.ok");
@@ -223,7 +243,7 @@ async function sseSession(ctx: ClientContext, log: ReaderLog): Promise<void> {
   for await (const event of sseEvents(res.body)) {
     if (event.event === "batch") {
       const batch = JSON.parse(event.data) as { records: JsonRecord[]; tail?: { seq_num: number } };
-      for (const r of batch.records.map((x) => parseJsonRecord(x, "base64"))) log.record(r.seqNum, r.body, r.timestamp, r.headers);
+      log.records(batch.records.map((x) => parseJsonRecord(x, "base64")));
       if (batch.tail) log.tail(batch.tail.seq_num);
     } else if (event.event === "ping") {
       log.tail((JSON.parse(event.data) as { tail: { seq_num: number } }).tail.seq_num);
@@ -256,7 +276,7 @@ async function s2sSession(ctx: ClientContext, log: ReaderLog): Promise<void> {
         if (!message.ok) throw new Error(message.error);
         const batch = decodeReadBatch(message.value);
         if (!batch.ok) throw new Error(batch.error);
-        for (const r of batch.value.records) log.record(r.seqNum, r.body, r.timestamp, r.headers);
+        log.records(batch.value.records);
         if (batch.value.tail) log.tail(batch.value.tail.seqNum);
       }
     }

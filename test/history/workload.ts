@@ -40,6 +40,8 @@ export interface WorkloadOptions {
   log?: (line: string) => void;
   /** Logs the counters this often (long runs). */
   progressEveryMs?: number;
+  /** Readers keep digests instead of bytes (recorder.ts): for long runs with many readers. */
+  compact?: boolean;
 }
 
 export interface WorkloadResult {
@@ -56,7 +58,7 @@ const DEFAULT_SHAPE: RecordShape = { binary: true, payloadBytesMax: 256, headers
 export async function runWorkload(options: WorkloadOptions): Promise<WorkloadResult> {
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
   const say = options.log ?? (() => undefined);
-  const recorder = new HistoryRecorder();
+  const recorder = new HistoryRecorder({ compact: options.compact ?? false });
   const counters: Record<string, number> = {};
   const writersStop = new AbortController();
   const readersStop = new AbortController();
@@ -102,12 +104,7 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRes
 }
 
 function position(reader: History["readers"][number]): number {
-  let p = reader.start;
-  for (const d of reader.deliveries) {
-    if (d.type === "record") p = Math.max(p, d.seqNum + 1);
-    if (d.type === "bytes") p = Math.max(p, d.next);
-  }
-  return p;
+  return reader.position ?? reader.start;
 }
 
 async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {

@@ -61,7 +61,7 @@ const dsHeadersArb = fc.record({
   "stream-fork-offset": headerValueArb(["0000000000000000_0000000000000000", "0000000000000001_0000000000000000", "-1", "now", "1_1", "x"]),
   "stream-fork-sub-offset": headerValueArb(["0", "1", "-1", "99999999999"]),
   "if-none-match": headerValueArb(["*", "\"x\"", "W/\"x\"", ""]),
-}, { requiredKeys: [] });
+}, { requiredKeys: ["authorization"] });
 
 /** A DS query; a long-poll only on a stream that does not exist, so it cannot wait the full timeout. */
 const dsQueryArb = fc.tuple(queryArb, fc.constantFrom("", "offset=-1", "offset=now", "offset=0000000000000000_0000000000000000", "offset=0000000000000003_0000000000000000", "offset=9999999999999999_0000000000000000", "offset=1_1", "offset=-2", "offset=a&offset=b", "live=sse&offset=-1", "live=sse&offset=now", "live=bogus&offset=-1", "cursor=x&offset=-1"))
@@ -79,7 +79,7 @@ describe("fuzz: Durable Streams routes", () => {
   it("any method, path, headers, query and body: a well-formed answer, never 5xx or a hang", { timeout: 120_000 }, async () => {
     await fc.assert(fc.asyncProperty(requestArb, async (request) => {
       await fuzzer.check(request);
-    }), params(2_200));
+    }), params(3_000));
     expect(fuzzer.problems.slice(0, 10), `seed ${seed}`).toEqual([]);
   });
 
@@ -139,8 +139,8 @@ describe("fuzz: invalid writes to the Durable Streams canary", () => {
     expect(await canarySnapshot()).toBe(before);
   });
 
-  it("the file sent at least 2,500 requests, and the canary never changed", async () => {
-    fuzzer.expectClean(2_500);
+  it("the file sent at least 3,500 requests, and the canary never changed", async () => {
+    fuzzer.expectClean(3_500);
     expect(await canarySnapshot()).toBe(before);
     console.log(`fuzz-ds: ${fuzzer.sent} requests, statuses ${JSON.stringify(Object.fromEntries([...fuzzer.statuses].sort((a, b) => a[0] - b[0])))}, seed ${seed}`);
   });

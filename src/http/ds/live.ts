@@ -13,6 +13,8 @@ import { renderOffset, startSeqNum, type OffsetStart } from "../../protocol/ds/o
 import { renderControlEvent, renderDataEvent } from "../../protocol/ds/sse";
 import type { GuardedRead } from "../../stream/guarded-types";
 import { readSession, type SessionTarget } from "../read-session";
+import { observeDelivered } from "../metrics/observe";
+import { isolateMetrics, type ReadKind } from "../metrics/registry";
 import { Rejection, unwrap } from "../s2/request";
 import { rememberIncarnation } from "./edge-cache";
 import { dsBasin, dsStub, longPollTimeoutMs, type DsContext } from "./request";
@@ -29,15 +31,16 @@ const liveRequest = (fromSeqNum: number, waitSecs: number | undefined): ReadRequ
 
 const sessionTarget = (c: DsContext, name: string): SessionTarget => ({ env: c.env, basin: dsBasin(c.env), stream: name });
 
-async function firstRead(c: DsContext, name: string, start: OffsetStart): Promise<GuardedRead> {
-  const read = unwrap(await dsStub(c.env, name).readGuarded({ fromSeqNum: startSeqNum(start) ?? null, touch: true }));
+async function firstRead(c: DsContext, name: string, start: OffsetStart, kind: ReadKind): Promise<GuardedRead> {
+  isolateMetrics.readStarted("ds", kind);
+  const read = unwrap(await dsStub(c.env, name).readGuarded({ fromSeqNum: startSeqNum(start) ?? null, touch: true }, kind));
   rememberIncarnation(name, read.incarnation);
   return read;
 }
 
 /** Long-poll: data at once if there is any, else the first append, a close, or 204 after the timeout. */
 export async function longPoll(c: DsContext, name: string, start: OffsetStart): Promise<Response> {
-  const read = await firstRead(c, name, start);
+  const read = await firstRead(c, name, start, "unary");
   const cursor = () => nextCursor(Date.now(), c.req.query(CURSOR_PARAM));
   const view = (records: ReadView["records"], nextSeqNum: number, tailSeqNum: number, closed: boolean): ReadView =>
     ({ contentType: read.contentType, incarnation: read.incarnation, fromSeqNum: read.fromSeqNum, records, nextSeqNum, tailSeqNum, closed });
@@ -55,7 +58,10 @@ export async function longPoll(c: DsContext, name: string, start: OffsetStart): 
   };
 
   const { outcome } = read;
-  if (outcome.nextSeqNum > read.fromSeqNum) return data(view(outcome.records, outcome.nextSeqNum, outcome.tail.seqNum, read.closed));
+  if (outcome.nextSeqNum > read.fromSeqNum) {
+    observeDelivered(outcome.records);
+    return data(view(outcome.records, outcome.nextSeqNum, outcome.tail.seqNum, read.closed));
+  }
   if (read.closed) return empty(outcome.tail.seqNum, true);
   let tail = outcome.tail.seqNum;
   const waitSecs = longPollTimeoutMs(c.env) / 1000;
@@ -75,7 +81,7 @@ export async function longPoll(c: DsContext, name: string, start: OffsetStart): 
 
 /** SSE: the catch-up as data/control pairs, then live appends, keep-alive controls, and the close if any. */
 export async function sse(c: DsContext, name: string, start: OffsetStart): Promise<Response> {
-  const read = await firstRead(c, name, start);
+  const read = await firstRead(c, name, start, "streaming");
   const headers = new Headers({ "content-type": "text/event-stream", "cache-control": "no-cache", "x-accel-buffering": "no" });
   if (isSseBase64(read.contentType)) headers.set(STREAM_SSE_DATA_ENCODING, "base64");
   return new Response(sseBody(c, name, read), { status: 200, headers });
@@ -127,6 +133,7 @@ function sseBody(c: DsContext, name: string, read: GuardedRead): ReadableStream<
   return new ReadableStream<Uint8Array>({
     start(controller) {
       if (closedTail !== undefined && read.outcome.nextSeqNum >= closedTail) {
+        observeDelivered(read.outcome.records);
         controller.enqueue(render(read.outcome.records, true).chunk);
         controller.close();
         return;

@@ -10,6 +10,8 @@ import { unwrap } from "../s2/request";
 import { CACHE_STATUS, cacheRead, cachedRead, rememberIncarnation } from "./edge-cache";
 import { dsStub, type DsContext } from "./request";
 import { reachedTail, readHeaders, viewBody, type ReadView } from "./responses";
+import { observeDelivered } from "../metrics/observe";
+import { isolateMetrics } from "../metrics/registry";
 
 export async function head(c: DsContext, name: string): Promise<Response> {
   const stream = unwrap(await dsStub(c.env, name).describe());
@@ -27,11 +29,13 @@ export async function catchUp(c: DsContext, name: string, start: OffsetStart): P
   const ifNoneMatch = c.req.header("if-none-match") ?? null;
   // Only explicit offsets name fixed history: `-1` moves with trimming, `now` with every append.
   const historical = start.kind === "seq_num";
+  isolateMetrics.readStarted("ds", "unary");
   const hit = historical ? await cachedRead(name, c.req.url) : undefined;
   if (hit) return conditional(hit, ifNoneMatch);
 
   const read = unwrap(await dsStub(c.env, name).readGuarded({ fromSeqNum: startSeqNum(start) ?? null, touch: true }));
   rememberIncarnation(name, read.incarnation);
+  observeDelivered(read.outcome.records);
   const view: ReadView = {
     contentType: read.contentType, incarnation: read.incarnation, fromSeqNum: read.fromSeqNum, records: read.outcome.records,
     nextSeqNum: read.outcome.nextSeqNum, tailSeqNum: read.outcome.tail.seqNum, closed: read.closed,

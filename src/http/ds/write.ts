@@ -14,6 +14,7 @@ import { readBody, Rejection, unwrap } from "../s2/request";
 import { forgetIncarnation } from "./edge-cache";
 import { authorizeOn, dsBasin, dsStub, newStreamConfig, streamNameOf, type DsContext } from "./request";
 import { subscriptionsEnabled } from "./subscriptions";
+import { observeGuardedAppend } from "../metrics/observe";
 
 /** A body as records: raw bytes, and its JSON messages when the request may be in JSON mode. */
 function payloadOf(bytes: Uint8Array, contentType: string | null): AppendPayload {
@@ -52,12 +53,15 @@ export async function appendToStream(c: DsContext): Promise<Response> {
   const bytes = unwrap(await readBody(c, "too_large"));
   if (bytes.length === 0 && !request.close) throw new Rejection(streamError("invalid", "an append needs a body (or Stream-Closed: true)"));
   if (bytes.length > 0 && request.contentType === null) throw new Rejection(streamError("bad_header", "an append needs a Content-Type"));
+  const payload = payloadOf(bytes, request.contentType);
+  const sentMs = Date.now();
   const ack = unwrap(await dsStub(c.env, name).appendGuarded({
     ...request,
     // A close without a body ignores its Content-Type entirely (PROTOCOL.md §5.3).
     contentType: bytes.length === 0 ? null : request.contentType,
-    payload: payloadOf(bytes, request.contentType),
+    payload,
   }));
+  if (!ack.duplicate) observeGuardedAppend(payload, Date.now() - sentMs);
   const headers = new Headers({ [STREAM_NEXT_OFFSET]: renderOffset(ack.tail.seqNum) });
   if (ack.closed) headers.set(STREAM_CLOSED, "true");
   if (request.producer && ack.producer) {

@@ -13,6 +13,7 @@ import type { Compression } from "../../protocol/compression";
 import type { RecordFormat } from "../../protocol/s2/json-records";
 import { renderErrorFrame, renderReadFrame, S2S_CONTENT_TYPE } from "../../protocol/s2/s2s";
 import { Rejection } from "./request";
+import { observeDelivered } from "../metrics/observe";
 
 /** Proxies must neither buffer nor transform a live stream (s2-lite sets the same). */
 export const STREAMING_HEADERS = { "cache-control": "no-cache, no-transform", "x-accel-buffering": "no" } as const;
@@ -115,7 +116,10 @@ export function s2sReadResponse(target: SessionTarget, first: ReadOutcome, reque
 
 /** A unary read: what catch-up found, or else the first live batch within `wait`, or else nothing. */
 export async function longPollBatch(target: SessionTarget, first: ReadOutcome, request: ReadRequest, signal: AbortSignal): Promise<ReadBatch> {
-  if (first.records.length > 0 || (request.waitSecs ?? 0) === 0) return { records: first.records };
+  if (first.records.length > 0 || (request.waitSecs ?? 0) === 0) {
+    observeDelivered(first.records);
+    return { records: first.records };
+  }
   for await (const output of readSession(target, first, request, signal)) {
     if (output.kind === "batch") return output.batch;
   }

@@ -40,6 +40,7 @@ import { advanceProgress, parseLastEventId, renderEventId, START_PROGRESS, type 
 import { authorize } from "../auth/authorize";
 import type { AppEnv } from "../context";
 import { readSession } from "../read-session";
+import { isolateMetrics } from "../metrics/registry";
 import { sessionFailure } from "./read-responses";
 import { recordFormat, resumeRequest, withAutoCreate } from "./records";
 import { basinOf, Rejection, streamParam, unwrap, type S2Context } from "./request";
@@ -96,7 +97,8 @@ async function upgradeRead(c: S2Context, next: Next): Promise<Response | void> {
   const session = resumed ? resumeRequest(request, resumed) : request;
   // The first read decides 404 / 416 while an HTTP answer is still possible.
   const stub = streamStub(c.env, basin, name);
-  const first = await withAutoCreate(c, basin, name, "read", () => stub.read(session));
+  isolateMetrics.readStarted("s2", "streaming");
+  const first = await withAutoCreate(c, basin, name, "read", () => stub.read(session, "streaming"));
 
   const { 0: client, 1: server } = new WebSocketPair();
   server.accept();

@@ -26,6 +26,8 @@ import { longPollBatch, s2sReadResponse, sseResponse } from "./read-responses";
 import { s2sAppendResponse, type SessionAppend } from "./append-session";
 import { clientAcceptEncoding } from "../compression";
 import type { AutoCreateTrigger } from "../../control/basin-object";
+import { appendInputSize, observeAppend } from "../metrics/observe";
+import { isolateMetrics } from "../metrics/registry";
 import {
   basinOf, firstMediaType, isProtoType, json, readBody, readJsonBody, streamParam, unwrap, type S2Context,
 } from "./request";
@@ -98,7 +100,7 @@ export async function openAppendSession(c: S2Context, basin: string, name: strin
     const checked = checkAppendInput(input);
     if (!checked.ok) return checked;
     authorizeCommands(c, checked.value, basin, name);
-    return stub.append(checked.value);
+    return observeAppend("s2", appendInputSize(checked.value), () => stub.append(checked.value));
   };
 }
 
@@ -116,7 +118,7 @@ export const recordRoutes = new Hono<AppEnv>()
     const input = unwrap(checkAppendInput(unwrap(await appendInput(c))));
     authorizeCommands(c, input, basin, name);
     const stub = streamStub(c.env, basin, name);
-    const ack = await withAutoCreate(c, basin, name, "append", () => stub.append(input));
+    const ack = await withAutoCreate(c, basin, name, "append", () => observeAppend("s2", appendInputSize(input), () => stub.append(input)));
     return wantsProto(c) ? protobuf(encodeAppendAck(ack)) : json(renderAppendAck(ack));
   })
   .get("/:stream/records", async (c) => {
@@ -129,17 +131,20 @@ export const recordRoutes = new Hono<AppEnv>()
     const target = { env: c.env, basin, stream: name };
     if (wantsS2s(c)) {
       // No unary caps: budgets span the session, as for SSE; frames are compressed per Accept-Encoding.
-      const first = await withAutoCreate(c, basin, name, "read", () => stub.read(request));
+      isolateMetrics.readStarted("s2", "streaming");
+      const first = await withAutoCreate(c, basin, name, "read", () => stub.read(request, "streaming"));
       return s2sReadResponse(target, first, request, negotiateCompression(clientAcceptEncoding(c.req.raw)));
     }
     if (firstMediaType(c.req.header("accept")) === SSE_CONTENT_TYPE) {
       const lastEventId = c.req.header("last-event-id");
       const resumed = lastEventId === undefined ? undefined : unwrap(parseLastEventId(lastEventId));
       const session = resumed ? resumeRequest(request, resumed) : request;
-      const first = await withAutoCreate(c, basin, name, "read", () => stub.read(session));
+      isolateMetrics.readStarted("s2", "streaming");
+      const first = await withAutoCreate(c, basin, name, "read", () => stub.read(session, "streaming"));
       return sseResponse(target, first, session, format, resumed);
     }
     const unary = capUnaryRequest(request);
+    isolateMetrics.readStarted("s2", "unary");
     const first = await withAutoCreate(c, basin, name, "read", () => stub.read(unary));
     const batch = await longPollBatch(target, first, unary, c.req.raw.signal);
     return wantsProto(c) ? protobuf(encodeReadBatch(batch)) : json(renderReadBatch(batch, format));

@@ -14,6 +14,7 @@ import { err, ok, type Result } from "../../lib/result";
 import { renderS2Error } from "../../protocol/s2/errors";
 import { decompress } from "../../protocol/compression";
 import { requestEncoding } from "../compression";
+import { tagErrorCode } from "../metrics/registry";
 
 export type S2Context = AppContext;
 
@@ -34,7 +35,7 @@ export function s2ErrorResponse(error: StreamError): Response {
   const { status, body } = renderS2Error(error);
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (error.code === "authn") headers[WWW_AUTHENTICATE] = challenge(error);
-  return new Response(body, { status, headers });
+  return tagErrorCode(new Response(body, { status, headers }), error.code);
 }
 
 export const json = (value: unknown, status = 200, headers: Record<string, string> = {}) =>
