@@ -240,7 +240,7 @@ export { expectedRecords };
 
 /**
  * Server-side cost of a stretch of work on one target: CPU seconds of its process group and the group's peak
- * RSS (sampled every `everyMs`). meter(target).stop() → { cpuSeconds, cpuUtilization, peakRssBytes }.
+ * RSS (sampled every `everyMs`). meter(target).stop() → { cpuSeconds, cpuUtilization, peakRssBytes, cpuSecondsByRole }.
  */
 export function meter(target, everyMs = 250) {
   const { pid, port } = target.group;
@@ -266,9 +266,14 @@ export function meter(target, everyMs = 250) {
       // Per process, so a process that appeared meanwhile counts from 0.
       const before = new Map(s0.processes.map((p) => [p.pid, p.cpuSec]));
       let cpu = 0;
-      for (const p of s1.processes) cpu += p.cpuSec - (before.get(p.pid) ?? 0);
+      const byRole = {};
+      for (const p of s1.processes) {
+        const d = p.cpuSec - (before.get(p.pid) ?? 0);
+        cpu += d;
+        byRole[p.role] = Number(((byRole[p.role] ?? 0) + d).toFixed(2));
+      }
       const wall = (performance.now() - t0) / 1000;
-      result = { cpuSeconds: Number(cpu.toFixed(2)), cpuUtilization: Number((cpu / wall).toFixed(3)), peakRssBytes: peak };
+      result = { cpuSeconds: Number(cpu.toFixed(2)), cpuUtilization: Number((cpu / wall).toFixed(3)), peakRssBytes: peak, cpuSecondsByRole: byRole };
       return result;
     },
   };

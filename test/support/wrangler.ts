@@ -45,6 +45,8 @@ export interface DevServer {
   dataDir: string;
   /** Process group of the server: start.mjs (the front), wrangler and workerd. */
   pid: number;
+  /** wrangler's inspector (Chrome DevTools protocol) for the worker: heap usage, forced GC. */
+  inspectorPort: number;
   stop(): Promise<void>;
   /** Kills the whole process group with `signal` and waits until every process of it is gone; the data stays. */
   kill(signal: NodeJS.Signals): Promise<void>;
@@ -106,7 +108,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     await stop();
     throw new Error(`${(err as Error).message}\n--- wrangler output ---\n${output}`);
   }
-  return { baseUrl, port, dataDir, pid: child.pid!, stop, kill: (signal) => kill(child, signal) };
+  return { baseUrl, port, dataDir, pid: child.pid!, inspectorPort, stop, kill: (signal) => kill(child, signal) };
 }
 
 async function waitForHealth(baseUrl: string, child: ChildProcess, timeoutMs: number): Promise<void> {
