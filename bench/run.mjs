@@ -13,7 +13,7 @@ import { randomBytes } from "node:crypto";
 import { S2Client, unaryAgent } from "./lib/client.mjs";
 import { PersistInspector } from "./lib/persist.mjs";
 import { refServerVersion, startRefServer } from "./lib/ref-server.mjs";
-import { comparisonTable, comparisons, evaluateGoals, goalsText, rowsTable } from "./lib/report.mjs";
+import { comparisonMarkdown, comparisonTable, comparisons, evaluateGoals, goalsMarkdown, goalsText, rowsTable } from "./lib/report.mjs";
 import { killStartedSync, processGroupStats, rssSampler, runtimeSockets, startServer } from "./lib/server.mjs";
 import { round } from "./lib/stats.mjs";
 import { TARGET_NAMES, dsTarget, oursS2Target } from "./lib/targets.mjs";
@@ -425,7 +425,7 @@ async function main() {
   }
   run.finishedAt = new Date().toISOString();
   run.comparisons = comparisons(run.scenarios);
-  run.goals = evaluateGoals(run.scenarios, { quick: opts.quick });
+  run.goals = evaluateGoals(run.scenarios);
   run.loadAverageAfter = os.loadavg();
   run.clientPeakRssBytes = process.resourceUsage().maxRSS * 1024;
 
@@ -434,6 +434,17 @@ async function main() {
   if (opts.out === join(BENCH, "results/latest.json")) {
     await writeFile(join(BENCH, `results/${run.startedAt.replace(/[:.]/g, "-")}-${mode}.json`), `${JSON.stringify(run, null, 2)}\n`);
   }
+  // The same comparison and targets as Markdown, next to the JSON (for README "Benchmarks").
+  const m0 = run.machine;
+  const md = [
+    `${mode} run of ${run.startedAt}: ${m0.cpuModel} x${m0.cpuCount}, ${fmt(m0.memoryBytes / MB / 1024)} GiB, ${m0.platform}, node ${m0.node}; wrangler ${run.packages.wrangler}, workerd ${run.packages.workerd}, @durable-streams/server ${run.packages["@durable-streams/server"]}; load average ${run.loadAverageBefore.map((v) => v.toFixed(2)).join(" ")} before, ${run.loadAverageAfter.map((v) => v.toFixed(2)).join(" ")} after.`,
+    "",
+    comparisonMarkdown(run.comparisons, (run.targets ?? []).map((x) => x.name)),
+    "",
+    goalsMarkdown(run.goals),
+    "",
+  ].join("\n");
+  await writeFile(opts.out.replace(/\.json$/, "") + ".md", md);
 
   const m = run.machine;
   console.log(`\nedgestream bench (${mode}) — ${m.cpuModel} x${m.cpuCount}, ${fmt(m.memoryBytes / MB / 1024)} GiB, node ${m.node}, wrangler ${run.packages.wrangler}, workerd ${run.packages.workerd}`);

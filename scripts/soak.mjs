@@ -1,5 +1,5 @@
 // `npm run soak -- --minutes N [--followers F] [--rate R]`: the bounded soak (test/soak/soak.test.ts) against
-// a dedicated local server: steady appends (R per second, default 20) and F followers (default 100) for N
+// a dedicated local server: steady appends (R per second, default 5) and F followers (default 100) for N
 // minutes (default 5); the history checker must pass and the server's memory stay bounded. Figures are printed
 // and written to bench/results/soak-*.json.
 import { spawn } from "node:child_process";
@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const { values } = parseArgs({
   options: {
-    minutes: { type: "string", default: "5" }, followers: { type: "string", default: "100" }, rate: { type: "string", default: "20" },
+    minutes: { type: "string", default: "5" }, followers: { type: "string", default: "100" }, rate: { type: "string", default: "5" },
     // Follower kinds and shares, e.g. `sse=0.5,s2s=0.5` (test/soak/soak.test.ts has the default mix).
     mix: { type: "string" },
   },

@@ -76,7 +76,8 @@ export function comparisons(scenarios) {
       const figures = {};
       for (const [name, get] of FIGURES) {
         const f = { ratios: {} };
-        for (const [t, r] of rows) f[t] = r.valid ? get(r) : undefined;
+        // An invalid row gives no number: "invalid".
+        for (const [t, r] of rows) f[t] = r.valid ? get(r) : "invalid";
         for (const [a, b] of RATIOS) {
           if (typeof f[a] === "number" && typeof f[b] === "number" && f[b] !== 0) f.ratios[`${a}/${b}`] = Number((f[a] / f[b]).toFixed(3));
         }
@@ -99,7 +100,7 @@ export function comparisonTable(comps, targetNames) {
     for (const name of [throughput, "p50 ms", "p99 ms"]) {
       const f = c.figures[name];
       const label = name === throughput ? name : `${lat} ${name}`;
-      lines.push([c.scenario, c.case, label, ...targetNames.map((t) => fmt(f[t], name === "MiB/s" ? 1 : name === "records/s" ? 0 : 1)), ...RATIOS.map(([a, b]) => fmt(f.ratios[`${a}/${b}`], 2))]);
+      lines.push([c.scenario, c.case, label, ...targetNames.map((t) => (f[t] === "invalid" ? "INVALID" : fmt(f[t], name === "records/s" ? 0 : 1))), ...RATIOS.map(([a, b]) => fmt(f.ratios[`${a}/${b}`], 2))]);
     }
   }
   return render(header, lines, new Set(Array.from({ length: targetNames.length + RATIOS.length }, (_, i) => i + 3)));
@@ -112,7 +113,7 @@ const rowOf = (s, target, label) => s?.rows.find((r) => (r.target ?? "ours-s2") 
  * The issue's five targets, each checked on our server's rows (both protocols) against the figures of this run.
  * [{ goal, checks: [{ what, value, met: true|false|undefined (not measured / invalid), note }] }]
  */
-export function evaluateGoals(scenarios, { quick }) {
+export function evaluateGoals(scenarios) {
   const goals = [];
   const ours = ["ours-ds", "ours-s2"];
 
@@ -145,7 +146,7 @@ export function evaluateGoals(scenarios, { quick }) {
     if (!ours.includes(r.target) || !/^1000 readers/.test(r.label)) continue;
     g3.checks.push({ what: `${r.target} ${r.label}`, value: r.valid ? r.latency.p99 : undefined, unit: "ms", met: r.valid ? r.latency.p99 <= 100 : undefined, note: r.valid ? `p50 ${fmt(r.latency.p50)} ms` : "invalid" });
   }
-  if (g3.checks.length === 0) g3.checks.push({ what: "no 1,000-reader case ran", met: undefined, note: quick ? "quick mode runs 100 readers" : "" });
+  if (g3.checks.length === 0) g3.checks.push({ what: "no 1,000-reader case ran", met: undefined, note: e2e ? `readers: ${e2e.params?.readers?.join(", ")}` : "" });
   goals.push(g3);
 
   const idle = find(scenarios, "writer-with-idle-readers");
@@ -182,6 +183,36 @@ export function goalsText(goals) {
       const mark = c.met === true ? "ok  " : c.met === false ? "MISS" : "n/a ";
       lines.push(`    ${mark} ${c.what}: ${c.value === undefined ? "-" : `${c.value} ${c.unit ?? ""}`.trim()}${c.note ? ` (${c.note})` : ""}`);
     }
+  }
+  return lines.join("\n");
+}
+
+/** The side-by-side comparison as a Markdown table (what README "Benchmarks" shows). */
+export function comparisonMarkdown(comps, targetNames) {
+  const ratios = RATIOS.filter(([a, b]) => targetNames.includes(a) && targetNames.includes(b));
+  const head = ["scenario", "case", "figure", ...targetNames, ...ratios.map(([a, b]) => `${a} ÷ ${b}`)];
+  const lines = [`| ${head.join(" | ")} |`, `| ${head.map((_, i) => (i < 3 ? "---" : "---:")).join(" | ")} |`];
+  for (const c of comps) {
+    const throughput = c.scenario === "catch-up" ? "MiB/s" : "records/s";
+    for (const name of [throughput, "p50 ms", "p99 ms"]) {
+      const f = c.figures[name];
+      const digits = name === "records/s" ? 0 : 1;
+      const cell = (v) => (v === "invalid" ? "INVALID" : fmt(v, digits));
+      const label = name === throughput ? name : `${c.latencyKind} ${name}`;
+      lines.push(`| ${c.scenario} | ${c.case} | ${label} | ${targetNames.map((t) => cell(f[t])).join(" | ")} | ${ratios.map(([a, b]) => fmt(f.ratios[`${a}/${b}`], 2)).join(" | ")} |`);
+    }
+  }
+  return lines.join("\n");
+}
+
+/** The goals as a Markdown list. */
+export function goalsMarkdown(goals) {
+  const lines = [];
+  for (const g of goals) {
+    const ms = g.checks.map((c) => c.met);
+    const status = ms.length > 0 && ms.every((m) => m === true) ? "met" : ms.some((m) => m === false) ? "missed" : "not measured";
+    lines.push(`- **${status}**: ${g.goal}`);
+    for (const c of g.checks) lines.push(`  - ${c.met === true ? "ok" : c.met === false ? "miss" : "n/a"}: ${c.what}: ${c.value === undefined ? "-" : `${c.value} ${c.unit ?? ""}`.trim()}${c.note ? ` (${c.note})` : ""}`);
   }
   return lines.join("\n");
 }

@@ -33,8 +33,18 @@ function decodeShared(streamKey: string, bytes: Uint8Array): ReturnType<typeof d
   return batch;
 }
 
+/**
+ * The object pushes every append to every follower, whether or not its reader keeps up; a reader slower than
+ * the stream (its client reads slowly, its session waits on backpressure) would make this queue grow without
+ * end. Past this many queued bytes (one full read batch) the feed gives up: the session catches up with reads
+ * from where its reader is (as after any `behind`) and subscribes again, so a slow reader costs storage reads,
+ * never unbounded memory. Per reader: a Worker isolate (128 MB) may relay for many readers at once.
+ */
+export const FEED_QUEUED_BYTES_MAX = 1024 * 1024;
+
 export class LiveFeed {
   readonly #queue: FeedEvent[] = [];
+  #queuedBytes = 0;
   #wake: (() => void) | undefined;
   #closed = false;
 
@@ -72,7 +82,14 @@ export class LiveFeed {
       clearTimeout(timer);
       this.#wake = undefined;
     }
-    return this.#queue.shift() ?? { kind: "timeout" };
+    const event = this.#queue.shift();
+    if (event?.kind === "batch") this.#queuedBytes -= batchBytes(event.batch);
+    return event ?? { kind: "timeout" };
+  }
+
+  /** Bytes of record bodies and headers waiting for the reader (for tests of the bound). */
+  get queuedBytes(): number {
+    return this.#queuedBytes;
   }
 
   /** Ends the subscription; a pending `next()` returns at once (with `timeout`) instead of waiting it out. */
@@ -105,7 +122,17 @@ export class LiveFeed {
     // A close is news even with nothing new in it; an empty batch otherwise is a resend we already have.
     if (records.length === 0 && !batch.closed) return;
     if (records.length > 0) this.nextSeqNum = records[records.length - 1]!.seqNum + 1;
-    this.#push({ kind: "batch", batch: { records, tail: batch.tail, closed: batch.closed } });
+    const event: FeedEvent = { kind: "batch", batch: { records, tail: batch.tail, closed: batch.closed } };
+    this.#queuedBytes += batchBytes(event.batch);
+    if (this.#queuedBytes > FEED_QUEUED_BYTES_MAX) {
+      // The reader is too slow for the live edge: drop what waits, and let it catch up with reads instead.
+      this.#queue.length = 0;
+      this.#queuedBytes = 0;
+      this.close();
+      this.#push({ kind: "closed", reason: "behind" });
+      return;
+    }
+    this.#push(event);
   }
 
   #onClose(code: number): void {
@@ -114,4 +141,13 @@ export class LiveFeed {
     const reason = code === LIVE_CLOSE_GONE ? "gone" : code === LIVE_CLOSE_BEHIND ? "behind" : "reset";
     this.#push({ kind: "closed", reason });
   }
+}
+
+function batchBytes(batch: ReadBatch): number {
+  let bytes = 0;
+  for (const record of batch.records) {
+    bytes += record.body.length;
+    for (const [name, value] of record.headers) bytes += name.length + value.length;
+  }
+  return bytes;
 }

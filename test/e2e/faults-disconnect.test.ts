@@ -41,7 +41,7 @@ describe("faults: clients that disconnect mid-request and mid-session", () => {
     // Inputs sent whole before leaving reached the server: some of them were applied.
     expect(result.check.stats.unknownApplied, report).toBeGreaterThan(0);
     // The ordinary clients kept being served throughout.
-    expect(result.check.stats.acknowledged, report).toBeGreaterThan(100);
+    expect(result.check.stats.acknowledged, report).toBeGreaterThan(20);
     expect(Object.keys(result.counters).filter((k) => k.endsWith(".crashed")), report).toEqual([]);
     const health = await fetch(`${baseUrl()}/health`);
     expect(health.status).toBe(200);

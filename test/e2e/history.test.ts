@@ -39,7 +39,7 @@ describe("history", () => {
       expect(c[name] ?? 0, `${name}\n${report}`).toBeGreaterThan(0);
     }
     expect(Object.keys(c).filter((k) => k.endsWith(".crashed")), report).toEqual([]);
-    expect(result.check.stats.records).toBeGreaterThan(200);
+    expect(result.check.stats.records).toBeGreaterThan(50);
     // Every follower, of every protocol, got every record (mustReach) — checked above; and each got some.
     for (const reader of result.history.readers.filter((r) => r.protocol !== "unary")) {
       expect(reader.deliveries.length, `${reader.client}\n${report}`).toBeGreaterThan(0);

@@ -241,7 +241,10 @@ function checkLinearizable(history: History, keys: Map<string, KeyInfo>, tokenBe
     invokedAtMs: Math.min(...info.attempts.map((a) => a.invokedAtMs)),
     acknowledgedAtMs: Math.min(Infinity, ...info.attempts.filter(isAck).map((a) => a.completedAtMs)),
   }));
-  const origin = Math.min(Infinity, ...history.appends.map((a) => a.invokedAtMs), ...history.tails.map((t) => t.invokedAtMs));
+  // A loop, not Math.min(...): a long run's history is too big to spread into arguments.
+  let origin = Infinity;
+  for (const a of history.appends) origin = Math.min(origin, a.invokedAtMs);
+  for (const t of history.tails) origin = Math.min(origin, t.invokedAtMs);
   const check = new LinearizabilityCheck(ops, Number.isFinite(origin) ? origin : 0);
   // ends[i]: the tail after the i-th effective append; stateOf: the inverse.
   const ends = [history.initialSeqNum, ...effective.map(([, info]) => info.placed!.end)];

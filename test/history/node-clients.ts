@@ -19,7 +19,6 @@ import type { ClientSpec } from "./workload";
 
 interface Pending {
   finish: (outcome: AppendOutcome) => AppendAttempt;
-  records: number;
 }
 
 /** Failure → outcome for the input a terminal frame answers (its unary status and body). */
@@ -116,7 +115,7 @@ async function oneSession(
     const key = `${client}.${nextN()}`;
     const records = makeRecords(key, 1 + Math.floor(ctx.random() * 4), ctx.random, ctx.shape);
     const input = { records: records.map((r) => ({ headers: [...r.headers], body: r.body })), ...(match !== undefined ? { matchSeqNum: match } : {}) };
-    pending.push({ finish: ctx.recorder.beginAppend({ key, client, records, ...(match !== undefined ? { matchSeqNum: match } : {}) }), records: records.length });
+    pending.push({ finish: ctx.recorder.beginAppend({ key, client, records, ...(match !== undefined ? { matchSeqNum: match } : {}) }) });
     if (match !== undefined) match += records.length;
     request.write(encodeFrame(encodeAppendInput(input)));
     if (ctx.random() < 0.5) await sleep(ctx.random() * 20);

@@ -193,10 +193,9 @@ export async function runS2Reader(ctx: ClientContext, client: string, kind: Read
       if (kind === "poll") await pollOnce(ctx, log);
       else if (kind === "sse") await sseSession(ctx, log);
       else await s2sSession(ctx, log);
-    } catch (error) {
+    } catch {
       if (ctx.readersStop.aborted) break;
       ctx.count(`read.${kind}.reconnect`);
-      void error;
       await sleep(50 + ctx.random() * 100, ctx.readersStop);
     }
   }

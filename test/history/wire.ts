@@ -177,8 +177,3 @@ export async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerat
     await reader.cancel().catch(() => undefined);
   }
 }
-
-/** Logical clock names for log messages and keys: `<client>.<n>`. */
-export function keyFor(client: string, n: number): string {
-  return `${client}.${n}`;
-}
