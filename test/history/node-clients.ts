@@ -57,6 +57,9 @@ async function oneSession(
   const url = `${baseUrl}${recordsPath(t)}`;
   const pending: Pending[] = [];
   let known: number | undefined;
+  /** After a terminal frame the server applies nothing more (S2-API §12.3): inputs sent later are refused. */
+  let failed = false;
+  const afterFailure: AppendOutcome = { type: "rejected", status: 0, code: "sent after the session failed" };
   const request = http.request(url, {
     method: "POST", headers: s2Headers(t, { "content-type": "s2s/proto" }), agent: false,
   });
@@ -84,7 +87,8 @@ async function oneSession(
           if (frame.terminal) {
             const first = terminalOutcome(frame.status, frame.body);
             if (first.type === "seq_num_mismatch") known = first.expected;
-            fail((i) => (i === 0 ? first : { type: "rejected", status: 0, code: "after the session failed" }));
+            failed = true;
+            fail((i) => (i === 0 ? first : afterFailure));
             continue;
           }
           const message = openMessage(frame);
@@ -98,7 +102,7 @@ async function oneSession(
       });
       res.on("end", () => {
         clearTimeout(timer);
-        fail(() => ({ type: "unknown", reason: "session ended before its ack" }));
+        fail(() => (failed ? afterFailure : { type: "unknown", reason: "session ended before its ack" }));
       });
       res.on("error", () => {
         clearTimeout(timer);
