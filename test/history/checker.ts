@@ -15,6 +15,7 @@
  *
  * Unknown outcomes (5xx, lost connections) are allowed either way, but still all-or-nothing and at most once.
  */
+import { concatBytes } from "../../src/lib/bytes";
 import { LinearizabilityCheck, type ChainOp } from "./linearizability";
 import {
   equalBytes, equalHeaders, fnv1a, identify, isFence, preview, recordDigest, type AppendAttempt, type Bytes, type History,
@@ -364,7 +365,7 @@ function checkReader(reader: ReaderHistory, bySeq: Map<number, LogRecord>, logEn
         parts.push(stored.body);
       }
     }
-    const expected = concat(parts);
+    const expected = concatBytes(parts);
     if (!missing && d.type === "bytes" && !equalBytes(expected, d.bytes)) {
       report.add("reader-bytes", `${name} got [${d.from}, ${d.next}) as ${d.bytes.length} bytes (${preview(d.bytes)}), stored ${expected.length} (${preview(expected)})`);
     }
@@ -418,14 +419,3 @@ function clients(info: KeyInfo): string {
   return [...new Set(info.attempts.map((a) => a.client))].join("+");
 }
 
-function concat(parts: readonly Bytes[]): Bytes {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
