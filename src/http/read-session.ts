@@ -12,7 +12,7 @@ import type { ReadOutcome } from "../stream/stream-object";
 import { LiveFeed } from "./live-feed";
 import { observeDelivered } from "./metrics/observe";
 import { isolateMetrics } from "./metrics/registry";
-import { unwrap } from "./s2/request";
+import { unwrap } from "./rejection";
 
 /** S2 sends a heartbeat after 5–15 s (random) without a batch; clients give up after ~20–25 s (S2-API §10.4). */
 const HEARTBEAT_MS_MIN = 5_000;

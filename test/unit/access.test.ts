@@ -7,7 +7,7 @@ import {
 } from "../../src/domain/access";
 import { authorize, listableWithin, streamPrefix } from "../../src/http/auth/authorize";
 import type { AppContext } from "../../src/http/context";
-import { Rejection } from "../../src/http/s2/request";
+import { Rejection } from "../../src/http/rejection";
 import { unwrap, unwrapErr } from "./support";
 
 const NONE: ResourceSet = { kind: "none" };

@@ -10,7 +10,7 @@ import { compress, type Compression } from "../../src/protocol/compression";
 import { decodeAppendAck, encodeAppendInput } from "../../src/protocol/s2/proto";
 import { encodeFrame, encodeTerminalFrame, FrameDecoder, openMessage, type Frame } from "../../src/protocol/s2/s2s";
 import { runS2sAppendSession, sessionInput, type SessionAppend } from "../../src/http/s2/append-session";
-import { Rejection } from "../../src/http/s2/request";
+import { Rejection } from "../../src/http/rejection";
 
 const input = (bodies: string[], extra: Partial<AppendInput> = {}): AppendInput => ({
   records: bodies.map((body) => ({ headers: [], body: utf8(body) })),

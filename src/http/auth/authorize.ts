@@ -8,7 +8,7 @@ import {
 } from "../../domain/access";
 import { streamError } from "../../domain/errors";
 import type { AppContext } from "../context";
-import { Rejection } from "../s2/request";
+import { Rejection } from "../rejection";
 
 export interface Resources {
   basin?: string;

@@ -12,7 +12,7 @@ import { guardedAppendBytes, guardedAppendRecords } from "../../domain/usage";
 import type { AppendInput, SequencedRecord } from "../../domain/types";
 import type { Result } from "../../lib/result";
 import type { AppEnv } from "../context";
-import { Rejection } from "../s2/request";
+import { Rejection } from "../rejection";
 import { isolateMetrics, taggedErrorCode, type Protocol } from "./registry";
 
 /** The route group of a path: a fixed set, so labels never carry names. */

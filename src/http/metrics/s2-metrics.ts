@@ -19,7 +19,8 @@ import { accountStub, basinStub, streamStub } from "../../env";
 import { parseMetricQuery, renderMetricSet } from "../../protocol/s2/json-metrics";
 import { authorize } from "../auth/authorize";
 import type { AppEnv } from "../context";
-import { basinParam, json, streamParam, unwrap } from "../s2/request";
+import { basinParam, json, streamParam } from "../s2/request";
+import { unwrap } from "../rejection";
 
 const params = (url: string) => new URL(url).searchParams;
 

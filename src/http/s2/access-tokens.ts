@@ -10,7 +10,8 @@ import { authorize, listableWithin } from "../auth/authorize";
 import { noteRevoked } from "../auth/revocations";
 import { signToken } from "../auth/tokens";
 import type { AppEnv } from "../context";
-import { json, readJsonBody, Rejection, unwrap } from "./request";
+import { json, readJsonBody } from "./request";
+import { Rejection, unwrap } from "../rejection";
 
 const checkTokenPrefix = (prefix: string) =>
   utf8(prefix).length <= ACCESS_TOKEN_ID_BYTES_MAX ? undefined : `must be at most ${ACCESS_TOKEN_ID_BYTES_MAX} bytes`;

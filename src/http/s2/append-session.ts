@@ -30,7 +30,7 @@ import type { Compression } from "../../protocol/compression";
 import { decodeAppendInput, encodeAppendAck } from "../../protocol/s2/proto";
 import { encodeMessage, FrameDecoder, openMessage, renderErrorFrame, S2S_CONTENT_TYPE, type Frame } from "../../protocol/s2/s2s";
 import { STREAMING_HEADERS } from "./read-responses";
-import { Rejection } from "./request";
+import { Rejection } from "../rejection";
 
 /** One input of a session: the unary append's validation and authorization, then the stream's append RPC. */
 export type SessionAppend = (input: AppendInput) => Promise<Result<AppendAck, StreamError>>;

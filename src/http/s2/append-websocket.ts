@@ -42,7 +42,8 @@ import type { AppEnv } from "../context";
 import { appendSafely, type SessionAppend } from "./append-session";
 import { basinOfUpgrade, formatOfUpgrade, isUpgrade } from "./read-websocket";
 import { openAppendSession } from "./records";
-import { s2ErrorResponse, streamParam, unwrap, type S2Context } from "./request";
+import { s2ErrorResponse, streamParam, type S2Context } from "./request";
+import { unwrap } from "../rejection";
 
 export const APPEND_WEBSOCKET_PATH = "/:stream/records/append";
 

@@ -11,7 +11,8 @@ import { err, ok, type Result } from "../../lib/result";
 import { parseBasinReconfiguration, parseBasinRequest, renderBasinConfig, renderBasinInfo } from "../../protocol/s2/json-config";
 import { parseListQuery } from "../../protocol/s2/query";
 import { authorize, ensurePermission, listableWithin } from "../auth/authorize";
-import { basinParam, json, readJsonBody, unwrap, type S2Context } from "./request";
+import { basinParam, json, readJsonBody, type S2Context } from "./request";
+import { unwrap } from "../rejection";
 
 const LOCATION = /^[A-Za-z0-9:.-]{1,64}$/;
 

@@ -43,7 +43,8 @@ import { readSession } from "../read-session";
 import { isolateMetrics } from "../metrics/registry";
 import { sessionFailure } from "./read-responses";
 import { recordFormat, resumeRequest, withAutoCreate } from "./records";
-import { basinOf, Rejection, streamParam, unwrap, type S2Context } from "./request";
+import { basinOf, streamParam, type S2Context } from "./request";
+import { Rejection, unwrap } from "../rejection";
 
 /** RFC 6455 §7.4.1: normal closure, and "an unexpected condition prevented the server from fulfilling the request". */
 const CLOSE_NORMAL = 1000;

@@ -18,18 +18,8 @@ import { tagErrorCode } from "../metrics/registry";
 
 export type S2Context = AppContext;
 
-/** Carries an expected failure from a handler to the app's error handler, which renders it. */
-export class Rejection extends Error {
-  constructor(readonly error: StreamError) {
-    super(error.code);
-  }
-}
-
-/** The value of a Result, or the handler stops here and answers with its error. */
-export function unwrap<T>(result: Result<T, StreamError>): T {
-  if (!result.ok) throw new Rejection(result.error);
-  return result.value;
-}
+// Still imported from here by records.ts, read-responses.ts and http/ds/*; new code imports ../rejection.
+export { Rejection, unwrap } from "../rejection";
 
 export function s2ErrorResponse(error: StreamError): Response {
   const { status, body } = renderS2Error(error);

@@ -8,7 +8,8 @@ import { parseCreateStreamRequest, parseStreamConfigSpec, renderStreamConfig, re
 import { parseListQuery } from "../../protocol/s2/query";
 import { authorize, ensurePermission, listableWithin, streamPrefix } from "../auth/authorize";
 import { createFingerprint, requestToken } from "./basins";
-import { basinOf, json, readJsonBody, Rejection, streamParam, unwrap } from "./request";
+import { basinOf, json, readJsonBody, streamParam } from "./request";
+import { Rejection, unwrap } from "../rejection";
 
 export const streamRoutes = new Hono<AppEnv>()
   .get("/", async (c) => {
