@@ -15,12 +15,15 @@ export function unaryAgent(sockets = 16) {
   return new http.Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets, noDelay: true });
 }
 
-/** One HTTP request; resolves { status, headers, text, sentAt, doneAt } (performance.now() ms). */
+/**
+ * One HTTP request; resolves { status, headers, body: Buffer, text, sentAt, doneAt } (performance.now() ms).
+ * `text` decodes the body only when asked, so binary catch-up reads pay for no string they never look at.
+ */
 export function request(baseUrl, method, path, { headers = {}, body, agent, timeoutMs = 30_000 } = {}) {
   const url = new URL(path, baseUrl);
   if (url.hostname !== "127.0.0.1") throw new Error(`bench only talks to 127.0.0.1, not ${url.hostname}`);
   return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : Buffer.from(body);
+    const payload = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(body);
     const req = http.request(url, {
       method,
       agent,
@@ -29,13 +32,18 @@ export function request(baseUrl, method, path, { headers = {}, body, agent, time
     }, (res) => {
       const chunks = [];
       res.on("data", (c) => chunks.push(c));
-      res.on("end", () => resolve({
-        status: res.statusCode,
-        headers: res.headers,
-        text: Buffer.concat(chunks).toString("utf8"),
-        sentAt,
-        doneAt: performance.now(),
-      }));
+      res.on("end", () => {
+        const body = Buffer.concat(chunks);
+        let text;
+        resolve({
+          status: res.statusCode,
+          headers: res.headers,
+          body,
+          get text() { return (text ??= body.toString("utf8")); },
+          sentAt,
+          doneAt: performance.now(),
+        });
+      });
       res.on("error", reject);
     });
     req.on("error", (err) => reject(err.name === "AbortError"

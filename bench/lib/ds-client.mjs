@@ -4,33 +4,11 @@
 // has a timeout. Streams are binary, so SSE data is base64 (Stream-SSE-Data-Encoding) on both servers.
 import http from "node:http";
 import { performance } from "node:perf_hooks";
-import { HttpError } from "./client.mjs";
-import { SseParser } from "./sse.mjs";
+import { HttpError, request } from "./client.mjs";
+import { ReaderLifecycle } from "./reader-group.mjs";
+import { openEventStream } from "./sse.mjs";
 
 export const OCTET = "application/octet-stream";
-
-/** One request with a binary body; resolves { status, headers, body: Buffer, sentAt, doneAt }. */
-export function requestRaw(baseUrl, method, path, { headers = {}, body, agent, timeoutMs = 30_000 } = {}) {
-  const url = new URL(path, baseUrl);
-  if (url.hostname !== "127.0.0.1") throw new Error(`bench only talks to 127.0.0.1, not ${url.hostname}`);
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(body);
-    const req = http.request(url, {
-      method,
-      agent,
-      headers: payload ? { ...headers, "content-length": payload.length } : headers,
-      signal: AbortSignal.timeout(timeoutMs),
-    }, (res) => {
-      const chunks = [];
-      res.on("data", (c) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks), sentAt, doneAt: performance.now() }));
-      res.on("error", reject);
-    });
-    req.on("error", (err) => reject(err.name === "AbortError" ? new Error(`${method} ${path}: no response within ${timeoutMs} ms`) : err));
-    const sentAt = performance.now();
-    req.end(payload);
-  });
-}
 
 /** Offsets are opaque; both servers' order lexicographically (PROTOCOL.md §8). */
 export const compareOffsets = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
@@ -53,9 +31,9 @@ export class DsClient {
   }
 
   async #call(method, path, { headers, body, agent = this.agent, timeoutMs = this.timeoutMs, expect }) {
-    const res = await requestRaw(this.baseUrl, method, path, { headers: this.headers(headers), body, agent, timeoutMs });
+    const res = await request(this.baseUrl, method, path, { headers: this.headers(headers), body, agent, timeoutMs });
     if (!expect.includes(res.status)) {
-      throw new HttpError(`${method} ${path}: HTTP ${res.status} ${res.body.toString("utf8").slice(0, 300)}`, res.status, res.body.toString("utf8"));
+      throw new HttpError(`${method} ${path}: HTTP ${res.status} ${res.text.slice(0, 300)}`, res.status, res.text);
     }
     return res;
   }
@@ -177,21 +155,17 @@ export class RecordTracker {
   }
 }
 
-/** Common state of the live readers: attach / finish promises and the terminal states. */
-export class LiveReader {
+/** A reader that checks each record with a RecordTracker, and the GET of the long-poll readers. */
+export class LiveReader extends ReaderLifecycle {
   constructor({ client, stream, agent, tracker, fromOffset }) {
+    super();
     this.client = client;
     this.stream = stream;
     this.agent = agent;
     this.tracker = tracker;
     this.offset = fromOffset;
-    this.status = "new";
-    this.reason = undefined;
     this.requests = 0;
     this.reconnects = 0;
-    this.attached = new Promise((resolve, reject) => { this._attachOk = resolve; this._attachFail = reject; });
-    this.attached.catch(() => {});
-    this.finished = new Promise((resolve) => { this._finish = resolve; });
   }
 
   get count() {
@@ -200,17 +174,6 @@ export class LiveReader {
 
   get recvAt() {
     return this.tracker.recvAt;
-  }
-
-  get done() {
-    return this.status === "failed" || this.status === "complete" || this.status === "closed";
-  }
-
-  _markAttached() {
-    if (this.status === "connecting" || this.status === "connected") {
-      this.status = "attached";
-      this._attachOk();
-    }
   }
 
   _deliver(buf, at) {
@@ -230,33 +193,31 @@ export class LiveReader {
   }
 
   _maybeComplete(at) {
-    if (this.tracker.complete) {
-      this.status = "complete";
-      this.completedAt = at;
-      this._disconnect();
-      this._finish({ ok: true });
-    }
+    if (this.tracker.complete) this._complete(at);
   }
 
-  fail(reason) {
-    if (this.done) return;
-    const wasAttached = this.status === "attached";
-    this.status = "failed";
-    this.reason = reason;
-    if (!wasAttached) this._attachFail(new Error(reason));
-    this._disconnect();
-    this._finish({ ok: false, reason });
+  /**
+   * One GET of a long-poll loop, whose body is collected whole. Attached = the first request was written to
+   * its socket: the server cannot say when it is waiting.
+   */
+  _get(path, headers) {
+    const url = new URL(path, this.client.baseUrl);
+    if (url.hostname !== "127.0.0.1") throw new Error("bench only talks to 127.0.0.1");
+    return new Promise((resolve, reject) => {
+      const req = http.get(url, { agent: this.agent, headers }, (res) => {
+        this.res = res;
+        const chunks = [];
+        res.on("data", (c) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks), doneAt: performance.now() }));
+        res.on("error", reject);
+      });
+      this.req = req;
+      req.on("error", reject);
+      req.on("finish", () => this._markAttached());
+      req.end();
+    });
   }
 
-  close() {
-    if (this.done) return;
-    if (this.status !== "attached") this._attachFail(new Error("closed before attaching"));
-    this.status = "closed";
-    this._disconnect();
-    this._finish({ ok: true });
-  }
-
-  _disconnect() {}
 }
 
 /**
@@ -267,24 +228,17 @@ export class LiveReader {
 export class DsSseReader extends LiveReader {
   start() {
     if (this.status === "new") this.status = "connecting";
-    const url = new URL(`${this.client.path(this.stream)}?offset=${encodeURIComponent(this.offset)}&live=sse`, this.client.baseUrl);
-    if (url.hostname !== "127.0.0.1") throw new Error("bench only talks to 127.0.0.1");
     this.requests += 1;
-    this.req = http.get(url, { agent: this.agent, headers: this.client.headers({ accept: "text/event-stream" }) }, (res) => {
-      this.res = res;
-      if (res.statusCode !== 200) {
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (c) => { text += c; });
-        res.on("end", () => this.fail(`HTTP ${res.statusCode} ${text.slice(0, 200)}`));
-        return;
-      }
-      if (!String(res.headers["content-type"] ?? "").startsWith("text/event-stream")) return this.fail(`content-type ${res.headers["content-type"]}`);
-      const base64 = res.headers["stream-sse-data-encoding"] === "base64";
-      if (this.status === "connecting") this.status = "connected";
-      let pending = [];
-      res.setEncoding("utf8");
-      const parser = new SseParser(({ event, data }) => {
+    let pending = [];
+    let base64 = false;
+    openEventStream(this, new URL(`${this.client.path(this.stream)}?offset=${encodeURIComponent(this.offset)}&live=sse`, this.client.baseUrl), {
+      agent: this.agent,
+      headers: this.client.headers(),
+      onOpen: (res) => {
+        base64 = res.headers["stream-sse-data-encoding"] === "base64";
+        if (this.status === "connecting") this.status = "connected";
+      },
+      onEvent: ({ event, data }) => {
         if (this.done) return;
         const at = this.lastRecvAt;
         if (event === "data") {
@@ -305,17 +259,9 @@ export class DsSseReader extends LiveReader {
         this._markAttached();
         if (bytes.length > 0) this._deliver(bytes, at);
         if (control.streamClosed && !this.done) this.fail(`stream closed after ${this.count} records`);
-      });
-      res.on("data", (chunk) => {
-        this.lastRecvAt = performance.now();
-        if (this.done) return;
-        try { parser.feed(chunk); } catch (err) { this.fail(`parse error: ${err.message}`); }
-      });
-      res.on("end", () => this.#ended("connection ended by the server"));
-      res.on("close", () => this.#ended("connection closed"));
-      res.on("error", (err) => this.#ended(`response error: ${err.message}`));
+      },
+      onEnded: (what) => this.#ended(what),
     });
-    this.req.on("error", (err) => this.#ended(`request error: ${err.message}`));
     return this;
   }
 
@@ -332,15 +278,13 @@ export class DsSseReader extends LiveReader {
 
   _disconnect() {
     this.closing = true;
-    try { this.res?.destroy(); } catch { /* ignore */ }
-    try { this.req?.destroy(); } catch { /* ignore */ }
+    super._disconnect();
   }
 }
 
 /**
  * `GET …?offset=<o>&live=long-poll&cursor=<c>` in a loop: a 200 delivers its body, a 204 (timeout) just goes
- * on; the next request starts at Stream-Next-Offset with the returned Stream-Cursor. Attached = the first
- * request was written to its socket (the server cannot say when it is waiting).
+ * on; the next request starts at Stream-Next-Offset with the returned Stream-Cursor.
  */
 export class DsLongPollReader extends LiveReader {
   start() {
@@ -355,7 +299,7 @@ export class DsLongPollReader extends LiveReader {
       const q = `offset=${encodeURIComponent(this.offset)}&live=long-poll${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
       let res;
       try {
-        res = await this.#get(`${this.client.path(this.stream)}?${q}`);
+        res = await this._get(`${this.client.path(this.stream)}?${q}`, this.client.headers());
       } catch (err) {
         if (!this.done) this.fail(`request error: ${err.message} after ${this.count} records`);
         return;
@@ -371,27 +315,5 @@ export class DsLongPollReader extends LiveReader {
       this.offset = next;
       if (res.body.length > 0) this._deliver(res.body, res.doneAt);
     }
-  }
-
-  #get(path) {
-    const url = new URL(path, this.client.baseUrl);
-    return new Promise((resolve, reject) => {
-      const req = http.get(url, { agent: this.agent, headers: this.client.headers() }, (res) => {
-        this.res = res;
-        const chunks = [];
-        res.on("data", (c) => chunks.push(c));
-        res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks), doneAt: performance.now() }));
-        res.on("error", reject);
-      });
-      this.req = req;
-      req.on("error", reject);
-      req.on("finish", () => this._markAttached());
-      req.end();
-    });
-  }
-
-  _disconnect() {
-    try { this.res?.destroy(); } catch { /* ignore */ }
-    try { this.req?.destroy(); } catch { /* ignore */ }
   }
 }

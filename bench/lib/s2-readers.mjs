@@ -1,8 +1,6 @@
 // The S2 counterpart of a Durable Streams long-poll reader: unary reads `GET /v1/streams/{s}/records?seq_num=N
 // &wait=W` (S2-API: an empty read waits up to W seconds for records) in a loop, each record checked as it
 // arrives. SSE readers are FollowReader (sse.mjs).
-import http from "node:http";
-import { performance } from "node:perf_hooks";
 import { LiveReader } from "./ds-client.mjs";
 
 export class S2LongPollReader extends LiveReader {
@@ -23,16 +21,17 @@ export class S2LongPollReader extends LiveReader {
     while (!this.done) {
       let res;
       try {
-        res = await this.#get(`/v1/streams/${encodeURIComponent(this.stream)}/records?seq_num=${this.offset}&count=1000&wait=${this.waitSecs}`);
+        res = await this._get(`/v1/streams/${encodeURIComponent(this.stream)}/records?seq_num=${this.offset}&count=1000&wait=${this.waitSecs}`, this.#headers());
       } catch (err) {
         if (!this.done) this.fail(`request error: ${err.message} after ${this.count} records`);
         return;
       }
       if (this.done) return;
       this.requests += 1;
-      if (res.status !== 200) return this.fail(`HTTP ${res.status} ${res.text.slice(0, 200)}`);
+      const text = res.body.toString("utf8");
+      if (res.status !== 200) return this.fail(`HTTP ${res.status} ${text.slice(0, 200)}`);
       let batch;
-      try { batch = JSON.parse(res.text); } catch { return this.fail(`read is not JSON: ${res.text.slice(0, 100)}`); }
+      try { batch = JSON.parse(text); } catch { return this.fail(`read is not JSON: ${text.slice(0, 100)}`); }
       const records = batch.records ?? [];
       for (let i = 0; i < records.length; i++) {
         if (records[i].seq_num !== this.offset + i) return this.fail(`seq ${records[i].seq_num} where ${this.offset + i} was expected`);
@@ -42,29 +41,9 @@ export class S2LongPollReader extends LiveReader {
     }
   }
 
-  #get(path) {
-    const url = new URL(path, this.client.baseUrl);
-    if (url.hostname !== "127.0.0.1") throw new Error("bench only talks to 127.0.0.1");
+  #headers() {
     const headers = { accept: "application/json", "s2-basin": this.basin, "s2-format": "raw" };
     if (this.client.token) headers.authorization = `Bearer ${this.client.token}`;
-    return new Promise((resolve, reject) => {
-      const req = http.get(url, { agent: this.agent, headers }, (res) => {
-        this.res = res;
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (c) => { text += c; });
-        res.on("end", () => resolve({ status: res.statusCode, text, doneAt: performance.now() }));
-        res.on("error", reject);
-      });
-      this.req = req;
-      req.on("error", reject);
-      req.on("finish", () => this._markAttached());
-      req.end();
-    });
-  }
-
-  _disconnect() {
-    try { this.res?.destroy(); } catch { /* ignore */ }
-    try { this.req?.destroy(); } catch { /* ignore */ }
+    return headers;
   }
 }

@@ -1,6 +1,8 @@
-// Incremental text/event-stream parsing and a validating S2 SSE follower (S2-API §10.4).
+// Incremental text/event-stream parsing, the connection of every SSE reader (S2 and Durable Streams), and a
+// validating S2 SSE follower (S2-API §10.4).
 import http from "node:http";
 import { performance } from "node:perf_hooks";
+import { ReaderLifecycle } from "./reader-group.mjs";
 
 /**
  * WHATWG-style SSE parser fed with decoded text chunks. Calls onEvent({ event, data, id }) per dispatched event;
@@ -67,6 +69,47 @@ export class SseParser {
   }
 }
 
+/**
+ * `GET url` as a text/event-stream for a validating `reader` (its `req`, `res`, `lastRecvAt`, `done` and
+ * `fail`): any status but 200 or another content type fails the reader; otherwise onOpen(res) runs, then each
+ * event goes to onEvent while `lastRecvAt` holds the arrival time of the chunk that completed it. However the
+ * connection goes away, onEnded says how.
+ */
+export function openEventStream(reader, url, { agent, headers, onOpen, onEvent, onEnded }) {
+  if (url.hostname !== "127.0.0.1") throw new Error("bench only talks to 127.0.0.1");
+  reader.req = http.get(url, { agent, headers: { accept: "text/event-stream", ...headers } }, (res) => {
+    reader.res = res;
+    if (res.statusCode !== 200) {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (c) => { text += c; });
+      res.on("end", () => reader.fail(`HTTP ${res.statusCode} ${text.slice(0, 200)}`));
+      res.on("error", () => reader.fail(`HTTP ${res.statusCode}`));
+      return;
+    }
+    if (!String(res.headers["content-type"] ?? "").startsWith("text/event-stream")) {
+      reader.fail(`content-type ${res.headers["content-type"]}`);
+      return;
+    }
+    onOpen(res);
+    res.setEncoding("utf8");
+    const parser = new SseParser(onEvent);
+    res.on("data", (chunk) => {
+      reader.lastRecvAt = performance.now();
+      if (reader.done) return;
+      try {
+        parser.feed(chunk);
+      } catch (err) {
+        reader.fail(`parse error: ${err.message}`);
+      }
+    });
+    res.on("end", () => onEnded("connection ended by the server"));
+    res.on("close", () => onEnded("connection closed"));
+    res.on("error", (err) => onEnded(`response error: ${err.message}`));
+  });
+  reader.req.on("error", (err) => onEnded(`request error: ${err.message}`));
+}
+
 /** Metered bytes of a record as read in s2-format raw (S2-API §8.3). */
 export function meteredRaw(record) {
   let n = 8 + Buffer.byteLength(record.body ?? "");
@@ -86,11 +129,10 @@ export function sseAgent(sockets) {
  * expected > 0: complete after that many records (then disconnects). expected === 0: an idle follower
  * that must receive no batch at all.
  */
-export class FollowReader {
+export class FollowReader extends ReaderLifecycle {
   constructor({ baseUrl, basin, stream, agent, expected, fromSeq = 0, keepBodies = true, token, tracker }) {
-    const url = new URL(`/v1/streams/${encodeURIComponent(stream)}/records?seq_num=${fromSeq}`, baseUrl);
-    if (url.hostname !== "127.0.0.1") throw new Error("bench only talks to 127.0.0.1");
-    this.url = url;
+    super();
+    this.url = new URL(`/v1/streams/${encodeURIComponent(stream)}/records?seq_num=${fromSeq}`, baseUrl);
     this.basin = basin;
     this.token = token;
     this.agent = agent;
@@ -101,8 +143,6 @@ export class FollowReader {
     // body is kept.
     this.tracker = tracker;
     this.keepBodies = keepBodies && !tracker;
-    this.status = "new";
-    this.reason = undefined;
     this.pings = 0;
     this.pingsSinceBatch = 0;
     this.lastBatchAt = undefined;
@@ -112,67 +152,32 @@ export class FollowReader {
     this.bytes = 0;
     this.recvAt = expected > 0 ? new Float64Array(expected) : undefined;
     this.bodies = expected > 0 && this.keepBodies ? new Array(expected) : undefined;
-    this.attached = new Promise((resolve, reject) => { this._attachOk = resolve; this._attachFail = reject; });
-    this.attached.catch(() => {});
-    this.finished = new Promise((resolve) => { this._finish = resolve; });
   }
 
   start() {
     this.status = "connecting";
-    this.req = http.get(this.url, {
+    openEventStream(this, this.url, {
       agent: this.agent,
-      headers: {
-        accept: "text/event-stream", "s2-basin": this.basin, "s2-format": "raw",
-        ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
-      },
-    }, (res) => {
-      this.res = res;
-      if (res.statusCode !== 200) {
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (c) => { text += c; });
-        res.on("end", () => this.fail(`HTTP ${res.statusCode} ${text.slice(0, 200)}`));
-        res.on("error", () => this.fail(`HTTP ${res.statusCode}`));
-        return;
-      }
-      if (!String(res.headers["content-type"] ?? "").startsWith("text/event-stream")) {
-        this.fail(`content-type ${res.headers["content-type"]}`);
-        return;
-      }
-      this.status = "connected";
-      res.setEncoding("utf8");
-      const parser = new SseParser((event) => this.#onEvent(event));
-      res.on("data", (chunk) => {
-        this.lastRecvAt = performance.now();
-        if (this.status === "failed" || this.status === "complete" || this.status === "closed") return;
-        try {
-          parser.feed(chunk);
-        } catch (err) {
-          this.fail(`parse error: ${err.message}`);
-        }
-      });
-      res.on("close", () => this.#ended("connection closed by server"));
-      res.on("error", (err) => this.#ended(`response error: ${err.message}`));
+      headers: { "s2-basin": this.basin, "s2-format": "raw", ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
+      onOpen: () => { this.status = "connected"; },
+      onEvent: (event) => this.#onEvent(event),
+      onEnded: (what) => this.#ended(what),
     });
-    this.req.on("error", (err) => this.#ended(`request error: ${err.message}`));
     return this;
   }
 
   #ended(what) {
-    if (this.status === "complete" || this.status === "closed" || this.status === "failed") return;
+    if (this.done) return;
     this.fail(`${what} after ${this.count} records (next seq ${this.nextSeq})`);
   }
 
   #onEvent({ event, data, id }) {
-    if (this.status === "failed" || this.status === "complete" || this.status === "closed") return;
+    if (this.done) return;
     this.lastEventAt = this.lastRecvAt;
     if (event === "ping") {
       this.pings += 1;
       this.pingsSinceBatch += 1;
-      if (this.status === "connected") {
-        this.status = "attached";
-        this._attachOk();
-      }
+      this._markAttached();
       return;
     }
     if (event === "batch") return this.#onBatch(data, id);
@@ -225,64 +230,6 @@ export class FollowReader {
     if (batch.tail !== undefined && !(batch.tail.seq_num > last)) {
       return this.fail(`batch tail ${JSON.stringify(batch.tail)} not past its last record ${last}`);
     }
-    if (this.count === this.expected) {
-      this.status = "complete";
-      this.completedAt = at;
-      this.#disconnect();
-      this._finish({ ok: true });
-    }
+    if (this.count === this.expected) this._complete(at);
   }
-
-  fail(reason) {
-    if (this.status === "failed" || this.status === "complete" || this.status === "closed") return;
-    const wasAttached = this.status === "attached";
-    this.status = "failed";
-    this.reason = reason;
-    if (!wasAttached) this._attachFail(new Error(reason));
-    this.#disconnect();
-    this._finish({ ok: false, reason });
-  }
-
-  /** Ends the session on purpose (idle followers at the end of a run). */
-  close() {
-    if (this.status === "failed" || this.status === "complete" || this.status === "closed") return;
-    if (this.status !== "attached") this._attachFail(new Error("closed before attaching"));
-    this.status = "closed";
-    this.#disconnect();
-    this._finish({ ok: true });
-  }
-
-  #disconnect() {
-    try { this.res?.destroy(); } catch { /* ignore */ }
-    try { this.req?.destroy(); } catch { /* ignore */ }
-  }
-}
-
-/**
- * Opens `readers` with at most `parallel` connection attempts at a time, each waiting for its first ping
- * (= the session switched to following the tail). Resolves { attached, failed: [reasons] }.
- */
-export async function attachAll(readers, { parallel = 50, timeoutMs = 60_000, signal } = {}) {
-  const failures = [];
-  let index = 0;
-  const deadline = Date.now() + timeoutMs;
-  async function lane() {
-    while (index < readers.length && !signal?.aborted) {
-      const reader = readers[index++];
-      reader.start();
-      const left = deadline - Date.now();
-      let timer;
-      const timeout = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error("no ping before attach deadline")), Math.max(0, left)); });
-      try {
-        await Promise.race([reader.attached, timeout]);
-      } catch (err) {
-        reader.fail(err.message);
-        failures.push(err.message);
-      } finally {
-        clearTimeout(timer);
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(parallel, readers.length) }, lane));
-  return { attached: readers.filter((r) => r.status === "attached").length, failed: failures };
 }

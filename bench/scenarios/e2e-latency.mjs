@@ -10,8 +10,9 @@ import { performance } from "node:perf_hooks";
 import { unaryAgent } from "../lib/client.mjs";
 import { logRow, onTarget, targetsFor } from "../lib/cases.mjs";
 import { RecordTracker } from "../lib/ds-client.mjs";
-import { attachAll, sseAgent } from "../lib/sse.mjs";
-import { MiB, round, summarize, paddedBody, sleep } from "../lib/stats.mjs";
+import { attachReaders, awaitReaders, deliveryRow, failedReadersReason } from "../lib/reader-group.mjs";
+import { sseAgent } from "../lib/sse.mjs";
+import { round, summarize, paddedBody, sleep } from "../lib/stats.mjs";
 import { fixedRateWriter } from "../lib/writers.mjs";
 
 async function oneCase(ctx, target, p, readersN, mode) {
@@ -30,12 +31,9 @@ async function oneCase(ctx, target, p, readersN, mode) {
   const reasons = [];
   const extra = { mode, readers: readersN, rate: p.rate };
   try {
-    const tAttach = performance.now();
-    const { attached, failed } = await attachAll(readers, { parallel: p.attachParallel, timeoutMs: p.attachTimeoutSec * 1000, signal: ctx.signal });
-    extra.attachSeconds = round((performance.now() - tAttach) / 1000);
-    if (attached !== readersN) {
-      return { label, valid: false, reason: `${readersN - attached} of ${readersN} readers failed to attach (first: ${failed[0] ?? readers.find((r) => r.status === "failed")?.reason})`, extra };
-    }
+    const attach = await attachReaders(readers, p, ctx.signal);
+    extra.attachSeconds = attach.seconds;
+    if (attach.failure) return { label, valid: false, reason: attach.failure, extra };
     // Long-poll readers count as attached once their request is written; give the server a moment to park them.
     if (mode === "long-poll") await sleep(Math.min(2000, 200 + readersN), ctx.signal);
 
@@ -52,22 +50,8 @@ async function oneCase(ctx, target, p, readersN, mode) {
     if (w.errors.length > 0) reasons.push(`append failed, writer stopped after ${w.sent} of ${total}: ${w.errors[0]}`);
     else if (w.acks.length !== total) reasons.push(`${w.acks.length} of ${total} appends acknowledged`);
 
-    // Every reader finishes (complete or failed) while deliveries progress; give up after `stallSec` without a
-    // single new record reaching any reader, or `drainTimeoutSec` in all.
     const tWriterDone = performance.now();
-    let lastTotal = -1;
-    let lastProgressAt = tWriterDone;
-    let waitEnd = "complete";
-    for (;;) {
-      if (readers.every((r) => r.status === "complete" || r.status === "failed")) break;
-      const now = performance.now();
-      const got = readers.reduce((s, r) => s + r.count, 0);
-      if (got !== lastTotal) { lastTotal = got; lastProgressAt = now; }
-      if (now - lastProgressAt > p.stallSec * 1000) { waitEnd = "stalled"; break; }
-      if (now - tWriterDone > p.drainTimeoutSec * 1000) { waitEnd = "timeout"; break; }
-      if (ctx.signal.aborted) { waitEnd = "aborted"; break; }
-      await sleep(100);
-    }
+    const waitEnd = await awaitReaders(readers, p, ctx.signal);
     extra.readersDrainSeconds = round((performance.now() - tWriterDone) / 1000);
 
     const complete = readers.filter((r) => r.status === "complete");
@@ -78,12 +62,7 @@ async function oneCase(ctx, target, p, readersN, mode) {
       const counts = stuck.map((r) => r.count);
       reasons.push(`${stuck.length} readers incomplete (${waitEnd}): got ${Math.min(...counts)}..${Math.max(...counts)} of ${total} records`);
     }
-    if (failedReaders.length > 0) {
-      const byReason = new Map();
-      for (const r of failedReaders) byReason.set(r.reason, (byReason.get(r.reason) ?? 0) + 1);
-      const top = [...byReason].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([why, n]) => `${n}x ${why}`);
-      reasons.push(`${failedReaders.length} readers failed: ${top.join("; ")}`);
-    }
+    if (failedReaders.length > 0) reasons.push(failedReadersReason(failedReaders));
     // What the stream holds is exactly what was sent, in order.
     if (reasons.length === 0) {
       reasons.push(...await target.verifyAppends({ stream, acks: w.acks, recordBytes: p.recordBytes, readBack: "all", expectBody: (ack) => sent[ack.i] }));
@@ -91,23 +70,9 @@ async function oneCase(ctx, target, p, readersN, mode) {
 
     const e2e = [];
     for (const r of complete) for (let k = 0; k < total; k++) e2e.push(r.recvAt[k] - scheduledAt[k]);
-    const lastRecv = Math.max(...complete.map((r) => r.completedAt ?? 0));
-    const seconds = (lastRecv - w.t0) / 1000;
-    const delivered = complete.length * total;
     extra.ackLatency = summarize(w.latencyMs);
     extra.requestsPerReader = round(readers.reduce((s, r) => s + (r.requests ?? 0), 0) / readersN, 1);
-    return {
-      label,
-      valid: reasons.length === 0,
-      reason: reasons[0],
-      records: delivered,
-      seconds: round(seconds),
-      recordsPerSec: round(delivered / seconds, 1),
-      mibPerSec: round((delivered * p.recordBytes) / MiB / seconds, 3),
-      latencyKind: "e2e",
-      latency: summarize(e2e),
-      extra,
-    };
+    return deliveryRow({ label, reasons, complete, recordsEach: total, recordBytes: p.recordBytes, t0: w.t0, e2e, extra });
   } finally {
     for (const r of readers) r.close();
     agent.destroy();

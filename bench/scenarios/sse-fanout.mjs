@@ -2,9 +2,10 @@
 // Every reader must get every record exactly once, in order, with the body that was acknowledged at that
 // seq num; otherwise the run is INVALID. Latency: append send (timestamp carried in the body) → reader receive.
 import { performance } from "node:perf_hooks";
-import { MiB, round, summarize, paddedBody, checkAcks } from "../lib/stats.mjs";
+import { round, summarize, paddedBody, checkAcks } from "../lib/stats.mjs";
 import { unaryAgent } from "../lib/client.mjs";
-import { FollowReader, attachAll, sseAgent } from "../lib/sse.mjs";
+import { attachReaders, awaitReaders, deliveryRow, failedReadersReason } from "../lib/reader-group.mjs";
+import { FollowReader, sseAgent } from "../lib/sse.mjs";
 import { fixedRateWriter } from "../lib/writers.mjs";
 
 export default {
@@ -32,15 +33,12 @@ export default {
     const reasons = [];
     const figures = {};
     try {
-      const tAttach = performance.now();
-      const { attached, failed } = await attachAll(readers, {
-        parallel: p.attachParallel, timeoutMs: p.attachTimeoutSec * 1000, signal: ctx.signal,
-      });
-      figures.attachSeconds = round((performance.now() - tAttach) / 1000);
-      figures.attached = attached;
-      ctx.log(`  ${attached}/${p.readers} readers attached in ${figures.attachSeconds}s`);
-      if (attached !== p.readers) {
-        reasons.push(`${p.readers - attached} of ${p.readers} readers failed to attach (first: ${failed[0] ?? readers.find((r) => r.status === "failed")?.reason})`);
+      const attach = await attachReaders(readers, p, ctx.signal);
+      figures.attachSeconds = attach.seconds;
+      figures.attached = attach.attached;
+      ctx.log(`  ${attach.attached}/${p.readers} readers attached in ${figures.attachSeconds}s`);
+      if (attach.failure) {
+        reasons.push(attach.failure);
         return { valid: false, reasons, figures, rows: [] };
       }
 
@@ -65,26 +63,8 @@ export default {
       }
       ctx.log(`  writer done: ${w.acks.length} acks; waiting for readers`);
 
-      // Wait for every reader to finish (complete or failed) while deliveries make progress: give up after
-      // `stallSec` without a single new record reaching any reader (longer than the 15 s heartbeat bound), or
-      // after `drainTimeoutSec` in all. A slow server is thus told apart from one that stopped delivering.
       const tWriterDone = performance.now();
-      let lastTotal = -1;
-      let lastProgressAt = tWriterDone;
-      let waitEnd = "complete";
-      for (;;) {
-        if (readers.every((r) => r.status === "complete" || r.status === "failed")) break;
-        const now = performance.now();
-        const total = readers.reduce((s, r) => s + r.count, 0);
-        if (total !== lastTotal) {
-          lastTotal = total;
-          lastProgressAt = now;
-        }
-        if (now - lastProgressAt > p.stallSec * 1000) { waitEnd = "stalled"; break; }
-        if (now - tWriterDone > p.drainTimeoutSec * 1000) { waitEnd = "timeout"; break; }
-        if (ctx.signal.aborted) { waitEnd = "aborted"; break; }
-        await new Promise((r) => setTimeout(r, 250));
-      }
+      const waitEnd = await awaitReaders(readers, p, ctx.signal);
       figures.readersDrainSeconds = round((performance.now() - tWriterDone) / 1000);
       figures.waitEnd = waitEnd;
       const drained = waitEnd === "complete";
@@ -137,12 +117,7 @@ export default {
           heartbeatAfterLastBatch: pinged,
         };
       }
-      if (failedReaders.length > 0) {
-        const byReason = new Map();
-        for (const r of failedReaders) byReason.set(r.reason, (byReason.get(r.reason) ?? 0) + 1);
-        const top = [...byReason].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([why, n]) => `${n}x ${why}`);
-        reasons.push(`${failedReaders.length} readers failed: ${top.join("; ")}`);
-      }
+      if (failedReaders.length > 0) reasons.push(failedReadersReason(failedReaders));
 
       // Body integrity: the body each reader saw at seq s is the one the stream holds at s (read back above),
       // or, if that read failed, the one whose append was acknowledged at s.
@@ -174,23 +149,13 @@ export default {
         }
         spread.push(hi - lo);
       }
-      const lastRecv = Math.max(...complete.map((r) => r.completedAt ?? 0));
-      const seconds = (lastRecv - w.t0) / 1000;
-      const delivered = complete.length * p.batches;
       figures.ackLatency = summarize(w.latencyMs);
       figures.deliverySpreadMs = summarize(spread);
-      const row = {
+      const row = deliveryRow({
         label: `${p.readers} readers x ${p.batches} records @${p.rate}/s`,
-        valid: reasons.length === 0,
-        reason: reasons[0],
-        records: delivered,
-        seconds: round(seconds),
-        recordsPerSec: round(delivered / seconds, 1),
-        mibPerSec: round((delivered * p.recordBytes) / MiB / seconds, 3),
-        latencyKind: "e2e",
-        latency: summarize(e2e),
+        reasons, complete, recordsEach: p.batches, recordBytes: p.recordBytes, t0: w.t0, e2e,
         extra: { readersCompleted: complete.length, readers: p.readers, ackLatency: figures.ackLatency, deliverySpreadMs: figures.deliverySpreadMs },
-      };
+      });
       return { valid: row.valid, reasons, figures, rows: [row] };
     } finally {
       for (const r of readers) r.close();

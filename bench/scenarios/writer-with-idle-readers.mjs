@@ -7,7 +7,8 @@ import { performance } from "node:perf_hooks";
 import { unaryAgent } from "../lib/client.mjs";
 import { logRow, onTarget, targetsFor, throughputCase } from "../lib/cases.mjs";
 import { RecordTracker } from "../lib/ds-client.mjs";
-import { attachAll, sseAgent } from "../lib/sse.mjs";
+import { attachAll } from "../lib/reader-group.mjs";
+import { sseAgent } from "../lib/sse.mjs";
 import { round } from "../lib/stats.mjs";
 
 async function onOne(ctx, target, p) {
