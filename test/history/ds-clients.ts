@@ -8,7 +8,7 @@
  */
 import type { AppendOutcome } from "./model";
 import { makeRecords, type ReaderLog } from "./recorder";
-import { timed, fromBase64, sleep, sseEvents, yieldToTimers, type ClientContext, type Target } from "./wire";
+import { timed, fromBase64, runReader, sleep, sseEvents, yieldToTimers, type ClientContext, type Target } from "./wire";
 
 const CONTENT_TYPE = "application/octet-stream";
 
@@ -103,20 +103,8 @@ export async function runDsHeadPoller(ctx: ClientContext, client: string): Promi
 export type DsReaderKind = "ds-long-poll" | "ds-sse";
 
 /** Follows from `start` with catch-up and long-poll reads, or SSE, reconnecting from its position. */
-export async function runDsReader(ctx: ClientContext, client: string, kind: DsReaderKind, start = 0): Promise<ReaderLog> {
-  const log = ctx.recorder.reader(client, kind, start);
-  while (!ctx.readersStop.aborted) {
-    await yieldToTimers();
-    try {
-      if (kind === "ds-long-poll") await longPollOnce(ctx, log);
-      else await sseSession(ctx, log);
-    } catch {
-      if (ctx.readersStop.aborted) break;
-      ctx.count(`read.${kind}.reconnect`);
-      await sleep(50 + ctx.random() * 100, ctx.readersStop);
-    }
-  }
-  return log;
+export function runDsReader(ctx: ClientContext, client: string, kind: DsReaderKind, start = 0): Promise<ReaderLog> {
+  return runReader(ctx, client, kind, start, (log) => kind === "ds-long-poll" ? longPollOnce(ctx, log) : sseSession(ctx, log));
 }
 
 function longPollOnce(ctx: ClientContext, log: ReaderLog): Promise<void> {

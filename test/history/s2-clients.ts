@@ -17,7 +17,7 @@ import { FrameDecoder, openMessage } from "../../src/protocol/s2/s2s";
 import { fenceRecord, type AppendOutcome, type LogRecord, type RecordData } from "./model";
 import { makeRecords, type ReaderLog } from "./recorder";
 import {
-  timed, parseJsonRecord, recordsPath, renderJsonRecord, s2Failure, s2Headers, sleep, sseEvents, yieldToTimers,
+  timed, parseJsonRecord, recordsPath, renderJsonRecord, runReader, s2Failure, s2Headers, sleep, sseEvents, yieldToTimers,
   type ClientContext, type JsonRecord, type Target,
 } from "./wire";
 
@@ -185,21 +185,9 @@ export async function runTailPoller(ctx: ClientContext, client: string): Promise
 export type ReaderKind = "poll" | "sse" | "s2s";
 
 /** Follows the stream from `start` until told to stop, reconnecting from its own position after any failure. */
-export async function runS2Reader(ctx: ClientContext, client: string, kind: ReaderKind, start = 0): Promise<ReaderLog> {
-  const log = ctx.recorder.reader(client, kind, start);
-  while (!ctx.readersStop.aborted) {
-    await yieldToTimers();
-    try {
-      if (kind === "poll") await pollOnce(ctx, log);
-      else if (kind === "sse") await sseSession(ctx, log);
-      else await s2sSession(ctx, log);
-    } catch {
-      if (ctx.readersStop.aborted) break;
-      ctx.count(`read.${kind}.reconnect`);
-      await sleep(50 + ctx.random() * 100, ctx.readersStop);
-    }
-  }
-  return log;
+export function runS2Reader(ctx: ClientContext, client: string, kind: ReaderKind, start = 0): Promise<ReaderLog> {
+  const session = { poll: pollOnce, sse: sseSession, s2s: s2sSession }[kind];
+  return runReader(ctx, client, kind, start, (log) => session(ctx, log));
 }
 
 /** One unary read from the reader's position, long-polling up to 1 s. */

@@ -4,7 +4,7 @@
  * outcome, S2 JSON records in both `s2-format`s, and a small server-sent-events parser.
  */
 import type { AppendOutcome, Header, RecordData } from "./model";
-import type { HistoryRecorder, RecordShape } from "./recorder";
+import type { HistoryRecorder, ReaderLog, RecordShape } from "./recorder";
 
 /** A stream under test and a way to reach its server. `fetch` takes a path such as `/v1/streams/x/records`. */
 export interface Target {
@@ -65,6 +65,27 @@ export async function timed<T>(timeoutMs: number, signals: readonly AbortSignal[
     clearTimeout(timer);
     for (const s of signals) s.removeEventListener("abort", abort);
   }
+}
+
+/**
+ * The loop of every HTTP reader: `session` reads from the log's position until it ends or fails; after a
+ * failure the reader reconnects from its position following a short random pause, until `readersStop`.
+ */
+export async function runReader(
+  ctx: ClientContext, client: string, kind: string, start: number, session: (log: ReaderLog) => Promise<void>,
+): Promise<ReaderLog> {
+  const log = ctx.recorder.reader(client, kind, start);
+  while (!ctx.readersStop.aborted) {
+    await yieldToTimers();
+    try {
+      await session(log);
+    } catch {
+      if (ctx.readersStop.aborted) break;
+      ctx.count(`read.${kind}.reconnect`);
+      await sleep(50 + ctx.random() * 100, ctx.readersStop);
+    }
+  }
+  return log;
 }
 
 export const recordsPath = (t: Target) => `/v1/streams/${encodeURIComponent(t.stream)}/records`;
