@@ -31,8 +31,8 @@ const USAGE = `usage: npm run bench -- [options]
   --set <s>.<k>=<v>     override a scenario parameter, e.g. --set sse-fanout.rate=10 (value parsed as JSON)
   --rev <git-ref>       benchmark a committed tree (e.g. HEAD) instead of the working tree
   --out <file>          JSON results path (default bench/results/latest.json)
-  --verbose             echo wrangler's output
-  --server-log-level <l> wrangler --log-level (default warn; e.g. info, debug)
+  --verbose             echo our server's output
+  --server-log-level <l> our server's log level (default warn; e.g. info, debug)
   --list                list scenarios and exit
 scenarios: ${scenarios.map((s) => `${s.name}${s.optional ? " (opt-in)" : ""}`).join(", ")}`;
 
@@ -92,7 +92,7 @@ function packageVersion(path) {
   }
 }
 
-/** wrangler, and the miniflare/workerd that this wrangler actually loads (nearest node_modules first). */
+/** wrangler (which builds the bundle), and the miniflare/workerd that run it (nearest node_modules first). */
 function packageVersions() {
   const find = (name, from) => {
     for (const dir of from) {
@@ -102,7 +102,7 @@ function packageVersions() {
     return undefined;
   };
   const wranglerDir = join(ROOT, "node_modules/wrangler");
-  const miniflare = find("miniflare", [wranglerDir, ROOT]);
+  const miniflare = find("miniflare", [ROOT]);
   const miniflareDir = miniflare ? dirname(miniflare.path) : ROOT;
   const workerd = find("workerd", [miniflareDir, wranglerDir, ROOT]);
   return {
@@ -163,16 +163,16 @@ function errorDelta(before, now) {
  */
 async function settle(server, baselineSockets, { threshold = 0.1, windowMs = 500, maxMs = 45_000 } = {}) {
   const t0 = performance.now();
-  const first = processGroupStats(server.pid, server.port);
+  const first = processGroupStats(server.pid);
   if (!first) return undefined;
-  const socketsAtStart = runtimeSockets(server.pid, server.port);
+  const socketsAtStart = runtimeSockets(server.pid);
   let prev = first;
   for (;;) {
     await new Promise((r) => setTimeout(r, windowMs));
-    const now = processGroupStats(server.pid, server.port);
+    const now = processGroupStats(server.pid);
     const busy = (now.cpuSec - prev.cpuSec) / (windowMs / 1000);
     prev = now;
-    const sockets = runtimeSockets(server.pid, server.port);
+    const sockets = runtimeSockets(server.pid);
     const elapsed = performance.now() - t0;
     const quiet = busy < threshold && sockets <= baselineSockets + 32;
     if (quiet || elapsed >= maxMs) {
@@ -241,7 +241,7 @@ async function main() {
   let exitCode = 0;
   try {
     const peerModes = ["memory", "file"].filter((m) => opts.targets.includes(`ref-${m}`));
-    log(`mode ${mode}; starting wrangler dev${peerModes.length ? ` and the reference server (${peerModes.join(", ")})` : ""}`);
+    log(`mode ${mode}; starting our server${peerModes.length ? ` and the reference server (${peerModes.join(", ")})` : ""}`);
     const t = performance.now();
     // A root token of our own: works whether or not the server enforces auth (it ignores the header if not).
     const token = randomBytes(24).toString("hex");
@@ -261,14 +261,14 @@ async function main() {
       sourceSha256: server.sourceSha256,
     };
     log(`server up at ${server.baseUrl} in ${run.server.startSeconds}s`);
-    const sampler = rssSampler(server.pid, 250, server.port);
+    const sampler = rssSampler(server.pid, 250);
     const client = new S2Client(server.baseUrl, { agent: unaryAgent(8), token });
     const basin = `bench-${randomBytes(6).toString("hex")}`;
     await client.createBasin(basin);
     let streamCounter = 0;
-    const baselineSockets = runtimeSockets(server.pid, server.port);
+    const baselineSockets = runtimeSockets(server.pid);
     run.server.settleAtStart = await settle(server, baselineSockets);
-    const before = processGroupStats(server.pid, server.port);
+    const before = processGroupStats(server.pid);
     run.server.baselineSockets = baselineSockets;
 
     // The targets: our server through both protocols, the reference server in both modes (same DS client).
@@ -278,14 +278,14 @@ async function main() {
     const newName = (prefix) => `${currentScenario}-${prefix}-${runTag}-${++streamCounter}`;
     const allTargets = [
       oursS2Target({ server, client, basin, inspector, newName }),
-      dsTarget({ name: "ours-ds", baseUrl: server.baseUrl, token, group: { pid: server.pid, port: server.port }, alive: () => server.alive(), ours: true, inspector, newName }),
+      dsTarget({ name: "ours-ds", baseUrl: server.baseUrl, token, group: { pid: server.pid }, alive: () => server.alive(), ours: true, inspector, newName }),
       ...refs.map((r) => dsTarget({ name: r.name, baseUrl: r.baseUrl, token, group: { pid: r.pid }, alive: () => r.alive(), newName })),
     ];
     const targets = opts.targets.map((name) => allTargets.find((x) => x.name === name)).filter(Boolean);
     run.targets = targets.map((x) => ({
       name: x.name,
       protocol: x.protocol,
-      server: x.ours ? `edgestream (wrangler ${run.packages.wrangler}, workerd ${run.packages.workerd})` : `@durable-streams/server ${run.packages["@durable-streams/server"]} (${x.name === "ref-file" ? "file-backed" : "in-memory"}, node ${process.version})`,
+      server: x.ours ? `edgestream (miniflare ${run.packages.miniflare}, workerd ${run.packages.workerd})` : `@durable-streams/server ${run.packages["@durable-streams/server"]} (${x.name === "ref-file" ? "file-backed" : "in-memory"}, node ${process.version})`,
       baseUrl: x.ours ? server.baseUrl : refs.find((r) => r.name === x.name)?.baseUrl,
     }));
     /** After a case with many connections: wait (bounded) until the target's server is idle again. */
@@ -325,7 +325,7 @@ async function main() {
       sampler.reset();
       const loadAtStart = os.loadavg().map((v) => round(v, 2));
       const errorsBefore = { count: server.errors.count, messages: new Map(server.errors.messages) };
-      const s0 = processGroupStats(server.pid, server.port);
+      const s0 = processGroupStats(server.pid);
       const c0 = process.cpuUsage();
       const w0 = performance.now();
       let result;
@@ -346,13 +346,13 @@ async function main() {
         clearTimeout(timer);
         abort.signal.removeEventListener("abort", onAbort);
       }
-      const s1 = processGroupStats(server.pid, server.port);
+      const s1 = processGroupStats(server.pid);
       const c1 = process.cpuUsage(c0);
       const wallSeconds = (performance.now() - w0) / 1000;
       if (!server.alive()) result = { ...result, valid: false, reasons: [...(result.reasons ?? []), "the server process exited"] };
-      // A workerd that was replaced mid-scenario (crash, or wrangler reloading the worker) drops every open
+      // A workerd that was replaced mid-scenario (a crash and Miniflare's restart of it) drops every open
       // connection and the objects' memory: such a run measures the restart, not the server.
-      const runtimes = (stats) => (stats?.processes ?? []).filter((p) => p.role.startsWith("workerd")).map((p) => `${p.role}:${p.pid}`).sort();
+      const runtimes = (stats) => (stats?.processes ?? []).filter((p) => p.role === "workerd").map((p) => `${p.role}:${p.pid}`).sort();
       const r0 = runtimes(s0);
       const r1 = runtimes(s1);
       if (r0.join() !== r1.join()) {
@@ -396,7 +396,7 @@ async function main() {
       log(`${scenario.name}: ${entry.valid ? "valid" : `INVALID: ${entry.reasons.join(" | ")}`} (${entry.wallSeconds}s, server CPU ${entry.server?.cpuSeconds}s)`);
     }
 
-    const after = processGroupStats(server.pid, server.port);
+    const after = processGroupStats(server.pid);
     run.server.cpuSecondsDuringScenarios = before && after ? round(after.cpuSec - before.cpuSec, 2) : undefined;
     run.server.cpuSecondsTotal = after ? round(after.cpuSec, 2) : undefined;
     run.server.peakRssBytes = sampler.overall();
@@ -437,7 +437,7 @@ async function main() {
   // The same comparison and targets as Markdown, next to the JSON (for README "Benchmarks").
   const m0 = run.machine;
   const md = [
-    `${mode} run of ${run.startedAt}: ${m0.cpuModel} x${m0.cpuCount}, ${fmt(m0.memoryBytes / MB / 1024)} GiB, ${m0.platform}, node ${m0.node}; wrangler ${run.packages.wrangler}, workerd ${run.packages.workerd}, @durable-streams/server ${run.packages["@durable-streams/server"]}; load average ${run.loadAverageBefore.map((v) => v.toFixed(2)).join(" ")} before, ${run.loadAverageAfter.map((v) => v.toFixed(2)).join(" ")} after.`,
+    `${mode} run of ${run.startedAt}: ${m0.cpuModel} x${m0.cpuCount}, ${fmt(m0.memoryBytes / MB / 1024)} GiB, ${m0.platform}, node ${m0.node}; miniflare ${run.packages.miniflare}, workerd ${run.packages.workerd}, @durable-streams/server ${run.packages["@durable-streams/server"]}; load average ${run.loadAverageBefore.map((v) => v.toFixed(2)).join(" ")} before, ${run.loadAverageAfter.map((v) => v.toFixed(2)).join(" ")} after.`,
     "",
     comparisonMarkdown(run.comparisons, (run.targets ?? []).map((x) => x.name)),
     "",
@@ -447,7 +447,7 @@ async function main() {
   await writeFile(opts.out.replace(/\.json$/, "") + ".md", md);
 
   const m = run.machine;
-  console.log(`\nedgestream bench (${mode}) — ${m.cpuModel} x${m.cpuCount}, ${fmt(m.memoryBytes / MB / 1024)} GiB, node ${m.node}, wrangler ${run.packages.wrangler}, workerd ${run.packages.workerd}`);
+  console.log(`\nedgestream bench (${mode}) — ${m.cpuModel} x${m.cpuCount}, ${fmt(m.memoryBytes / MB / 1024)} GiB, node ${m.node}, miniflare ${run.packages.miniflare}, workerd ${run.packages.workerd}`);
   console.log(`load average before ${run.loadAverageBefore.map((v) => v.toFixed(2)).join(" ")}, after ${run.loadAverageAfter.map((v) => v.toFixed(2)).join(" ")}`);
   if (run.targets) {
     for (const x of run.targets) console.log(`  ${x.name.padEnd(10)} ${x.server}`);

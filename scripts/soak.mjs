@@ -24,9 +24,6 @@ for (const [name, value] of Object.entries(values).filter(([name]) => name !== "
 
 const env = {
   ...process.env,
-  WRANGLER_SEND_METRICS: "false",
-  WRANGLER_HIDE_BANNER: "true",
-  CLOUDFLARE_CF_FETCH_ENABLED: "false",
   EDGESTREAM_SOAK_MINUTES: values.minutes,
   EDGESTREAM_SOAK_FOLLOWERS: values.followers,
   EDGESTREAM_SOAK_RATE: values.rate,

@@ -1,4 +1,4 @@
-// Reads our local server's state dir (wrangler dev --persist-to) from outside: each StreamObject's SQLite
+// Reads our local server's state dir (the layout of `wrangler dev --persist-to`) from outside: each StreamObject's SQLite
 // file (read-only; workerd keeps them in WAL mode, so a reader never blocks it) and the local R2 bucket's
 // blobs. Used for the storage cost figures (SQLite rows and R2 puts per MiB appended) and to confirm that a
 // stream's history was really sealed into R2 before a catch-up read of it is measured.

@@ -4,6 +4,7 @@
 // --data-dir, file-backed (log files + LMDB, fdatasync per append) with it. Prints `ready <url>` once listening
 // and stops cleanly on SIGTERM/SIGINT. Started by ref-server.mjs, in its own process group.
 import { DurableStreamTestServer } from "@durable-streams/server";
+import { exitOnSignal } from "./exit-on-signal.mjs";
 
 const args = process.argv.slice(2);
 const opt = (name) => {
@@ -24,14 +25,4 @@ const server = new DurableStreamTestServer({
 const url = await server.start();
 console.log(`ready ${url}`);
 
-let stopping = false;
-const stop = async () => {
-  if (stopping) return;
-  stopping = true;
-  const timer = setTimeout(() => process.exit(0), 3_000);
-  try { await server.stop(); } catch { /* exiting anyway */ }
-  clearTimeout(timer);
-  process.exit(0);
-};
-process.on("SIGTERM", stop);
-process.on("SIGINT", stop);
+exitOnSignal(() => server.stop());

@@ -1,30 +1,17 @@
-// Starts a throwaway `wrangler dev` (own free port, own temp state dir, offline) on a bundle built once from a
-// snapshot of the sources — so nothing that changes in the working tree or node_modules can reload it mid-run —
-// and watches its process tree.
-// Mirrors test/support/wrangler.ts; kept in plain .mjs so the bench needs no TypeScript loader.
+// Starts a throwaway local server (scripts/local-server.mjs: the worker bundle on Miniflare, as `npm start` runs
+// it, without the h2c front) on its own free port and temp state dir, from a bundle built once from a snapshot of
+// the sources, and watches its process tree.
 import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink } from "node:fs/promises";
 import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { buildWorker } from "../../scripts/local-server.mjs";
 
 const CLK_TCK = 100; // Linux USER_HZ; /proc reports utime/stime in these ticks.
 const PAGE_SIZE = 4096;
-
-export function offlineEnv() {
-  return {
-    ...process.env,
-    WRANGLER_SEND_METRICS: "false",
-    WRANGLER_HIDE_BANNER: "true",
-    CLOUDFLARE_CF_FETCH_ENABLED: "false",
-    // wrangler dev's local observability (on by default) streams a trace of every request and event to a
-    // collector that stores it in a SQLite Durable Object of its own: two more fsyncs and ~36 page writes per
-    // request, in the same workerd process as our worker. A dev-only cost with no production counterpart.
-    X_LOCAL_OBSERVABILITY: "false",
-  };
-}
 
 export function freePort() {
   return new Promise((ok, fail) => {
@@ -95,53 +82,18 @@ async function snapshotProject(root, dir, rev) {
 }
 
 /**
- * Bundles the snapshot once (`wrangler deploy --dry-run`, the bundle that would ship) and points a copy of
- * its wrangler.toml at the result, for `wrangler dev --no-bundle`. wrangler dev otherwise watches every input
- * of its own bundle — including files under the live node_modules — and reloads the worker when one changes
- * (an `npm install` elsewhere did exactly that mid-run), which drops every open connection.
- */
-async function prebundle(root, projectDir, env, onChild, timeoutMs = 60_000) {
-  const outDir = join(projectDir, "dist");
-  const args = [
-    join(root, "node_modules/wrangler/bin/wrangler.js"),
-    "deploy", "--dry-run", "--outdir", outDir, "--config", join(projectDir, "wrangler.toml"),
-  ];
-  const output = await new Promise((resolve, reject) => {
-    // Its own process group, so an interrupted start can kill the build with its wrangler child.
-    const child = spawn(process.execPath, args, { cwd: projectDir, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-    onChild(child);
-    let text = "";
-    child.stdout.on("data", (c) => { text += c; });
-    child.stderr.on("data", (c) => { text += c; });
-    const timer = setTimeout(() => { try { process.kill(-child.pid, "SIGKILL"); } catch { /* gone */ } }, timeoutMs);
-    child.on("error", reject);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(text);
-      else reject(new Error(`wrangler could not build the worker (exit ${code}):\n${text.slice(-4000)}`));
-    });
-  });
-  const main = join(outDir, "worker.js");
-  if (!existsSync(main)) throw new Error(`the build produced no ${main}:\n${output.slice(-2000)}`);
-  const toml = await readFile(join(projectDir, "wrangler.toml"), "utf8");
-  if (!/^main\s*=.*$/m.test(toml)) throw new Error("wrangler.toml has no main = line to point at the bundle");
-  await writeFile(join(projectDir, "wrangler.bench.toml"), toml.replace(/^main\s*=.*$/m, 'main = "dist/worker.js"'));
-  return join(projectDir, "wrangler.bench.toml");
-}
-
-/**
- * Spawns wrangler in its own process group (so workerd, which wrangler forks, can be killed with it).
- * Returns { baseUrl, pid, stop(), stopSync(), output() }. stop() is idempotent.
+ * Builds the snapshot's bundle and runs it in a child process (lib/server-main.mjs) in its own process group, so
+ * workerd, which Miniflare forks, can be killed with it. Returns { baseUrl, pid, stop(), stopSync(), output() };
+ * stop() is idempotent.
  */
 export async function startServer({ root, logLevel = "warn", timeoutMs = 90_000, verbose = false, vars = {}, rev }) {
   const port = await freePort();
-  const inspectorPort = await freePort();
   const workDir = await mkdtemp(join(tmpdir(), "edgestream-bench-"));
   const projectDir = join(workDir, "project");
   const dataDir = join(workDir, "state");
   let sourceSha256;
-  let config;
-  // Until wrangler runs, an interrupted start only leaves the temp dir (and maybe a short-lived build) behind.
+  let bundle;
+  // Until the server runs, an interrupted start only leaves the temp dir (and maybe a short-lived build) behind.
   let build;
   const removeWorkDir = () => {
     started.delete(removeWorkDir);
@@ -153,33 +105,25 @@ export async function startServer({ root, logLevel = "warn", timeoutMs = 90_000,
   started.add(removeWorkDir);
   try {
     sourceSha256 = await snapshotProject(root, projectDir, rev);
-    config = await prebundle(root, projectDir, offlineEnv(), (child) => { build = child; });
+    bundle = await buildWorker({
+      root: projectDir,
+      configPath: join(projectDir, "wrangler.toml"),
+      outDir: join(projectDir, "dist"),
+      onChild: (child) => { build = child; },
+    });
   } catch (err) {
     removeWorkDir();
     throw err;
   }
   started.delete(removeWorkDir);
-  const args = [
-    join(root, "node_modules/wrangler/bin/wrangler.js"),
-    "dev",
-    "--no-bundle",
-    "--config", config,
-    "--ip", "127.0.0.1",
-    "--port", String(port),
-    "--inspector-port", String(inspectorPort),
-    "--persist-to", dataDir,
-    "--show-interactive-dev-session=false",
-    "--log-level", logLevel,
-    ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
-  ];
-  const child = spawn(process.execPath, args, {
+  const settings = { configPath: join(projectDir, "wrangler.toml"), bundle, port, persistTo: dataDir, vars, logLevel };
+  const child = spawn(process.execPath, [join(import.meta.dirname, "server-main.mjs"), JSON.stringify(settings)], {
     cwd: projectDir,
-    env: offlineEnv(),
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
   let output = "";
-  // Error lines wrangler prints (console.error in the worker, uncaught exceptions, workerd errors), counted
+  // Error lines the server prints (console.error in the worker, uncaught exceptions, workerd errors), counted
   // with their distinct messages so a run can report what the server complained about.
   const errors = { count: 0, messages: new Map() };
   let partial = "";
@@ -217,7 +161,7 @@ export async function startServer({ root, logLevel = "warn", timeoutMs = 90_000,
         await exited;
         clearTimeout(timer);
       }
-      // workerd may outlive wrangler briefly; make sure nothing of the group is left.
+      // workerd may outlive its Miniflare host briefly; make sure nothing of the group is left.
       if (child.pid !== undefined) signalGroup("SIGKILL");
       await rm(workDir, { recursive: true, force: true });
       stopped = true;
@@ -241,11 +185,9 @@ export async function startServer({ root, logLevel = "warn", timeoutMs = 90_000,
     const deadline = Date.now() + timeoutMs;
     let last = "no response";
     for (;;) {
-      if (spawnError) throw new Error(`failed to start wrangler: ${spawnError.message}`);
-      if (!alive()) throw new Error(`wrangler dev exited early (code ${child.exitCode}, signal ${child.signalCode})`);
+      if (spawnError) throw new Error(`failed to start the server: ${spawnError.message}`);
+      if (!alive()) throw new Error(`the server exited early (code ${child.exitCode}, signal ${child.signalCode})`);
       if (Date.now() > deadline) throw new Error(`no 200 from GET /health within ${timeoutMs} ms (last: ${last})`);
-      // wrangler keeps watching after a failed build, so it would never answer: give up at once.
-      if (/Build failed/.test(output)) throw new Error("wrangler could not build the worker (a snapshot of the working tree was used)");
       try {
         const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(2_000) });
         await res.arrayBuffer();
@@ -258,28 +200,24 @@ export async function startServer({ root, logLevel = "warn", timeoutMs = 90_000,
     }
   } catch (err) {
     await stop();
-    throw new Error(`${err.message}\n--- wrangler output ---\n${output}`);
+    throw new Error(`${err.message}\n--- server output ---\n${output}`);
   }
   return server;
 }
 
-/**
- * What a process of the group is: wrangler's node process, esbuild, the workerd that serves the public port
- * (wrangler's ProxyWorker, a dev-only hop every request and SSE byte passes through), or the workerd running
- * our worker and Durable Objects.
- */
-function roleOf(pid, comm, port) {
+/** What a process of the group is: the Miniflare host (node), esbuild, or the workerd running our worker. */
+function roleOf(pid, comm) {
   let cmd = "";
   try { cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " "); } catch { /* gone */ }
   if (cmd.includes("esbuild")) return "esbuild";
   if (cmd.includes("ref-server-main")) return "ref-server";
-  if (cmd.includes("workerd")) return port && cmd.includes(`entry=127.0.0.1:${port}`) ? "workerd-proxy" : "workerd-worker";
-  if (cmd.includes("wrangler")) return "wrangler";
+  if (cmd.includes("workerd")) return "workerd";
+  if (cmd.includes("server-main")) return "miniflare";
   return comm;
 }
 
-/** CPU seconds and RSS of every live process in the group `pgid` (wrangler + workerd), from /proc. */
-export function processGroupStats(pgid, port) {
+/** CPU seconds and RSS of every live process in the group `pgid` (Miniflare + workerd), from /proc. */
+export function processGroupStats(pgid) {
   const procs = [];
   let entries;
   try { entries = readdirSync("/proc"); } catch { return undefined; }
@@ -300,7 +238,7 @@ export function processGroupStats(pgid, port) {
     procs.push({
       pid: Number(entry),
       comm,
-      role: roleOf(entry, comm, port),
+      role: roleOf(entry, comm),
       cpuSec: (Number(rest[11]) + Number(rest[12])) / CLK_TCK,
       rssBytes: Number(rest[21]) * PAGE_SIZE,
       hwmBytes: hwmKiB * 1024,
@@ -315,11 +253,11 @@ export function processGroupStats(pgid, port) {
 }
 
 /** Open sockets held by the group's workerd processes (client connections, proxy hops, WebSockets). */
-export function runtimeSockets(pgid, port) {
-  const stats = processGroupStats(pgid, port);
+export function runtimeSockets(pgid) {
+  const stats = processGroupStats(pgid);
   let n = 0;
   for (const p of stats?.processes ?? []) {
-    if (!p.role.startsWith("workerd")) continue;
+    if (p.role !== "workerd") continue;
     let fds = [];
     try { fds = readdirSync(`/proc/${p.pid}/fd`); } catch { continue; }
     for (const fd of fds) {
@@ -330,11 +268,11 @@ export function runtimeSockets(pgid, port) {
 }
 
 /** Samples the group's summed RSS every `everyMs`; peak() since the last reset(). */
-export function rssSampler(pgid, everyMs = 200, port) {
+export function rssSampler(pgid, everyMs = 200) {
   let peak = 0;
   let overall = 0;
   const sample = () => {
-    const stats = processGroupStats(pgid, port);
+    const stats = processGroupStats(pgid);
     if (!stats) return;
     peak = Math.max(peak, stats.rssBytes);
     overall = Math.max(overall, stats.rssBytes);

@@ -6,7 +6,7 @@
 //   ref-memory  @durable-streams/server, in-memory, through Durable Streams (same client as ours-ds)
 //   ref-file    @durable-streams/server, file-backed (log files + LMDB, fdatasync per append), same client
 //
-// A target: { name, protocol, ours, group: { pid, port } (its server's process group), newStream(prefix),
+// A target: { name, protocol, ours, group: { pid } (its server's process group), newStream(prefix),
 // append(stream, bodies, { agent, timeoutMs }) → { ack, sentAt, doneAt } where ack = { key, count, … },
 // compareKeys(a, b) (stream order of acks), tailPosition(stream), reader(mode, { stream, agent, tracker, from }),
 // verifyAppends({ stream, acks, expectBody, recordBytes, readBack }) → problems, catchUp(stream, {...}),
@@ -64,7 +64,7 @@ export function oursS2Target({ server, client, basin, inspector, newName }) {
     name: "ours-s2",
     protocol: "s2",
     ours: true,
-    group: { pid: server.pid, port: server.port },
+    group: { pid: server.pid },
     alive: () => server.alive(),
     basin,
     client,
@@ -243,11 +243,11 @@ export { expectedRecords };
  * RSS (sampled every `everyMs`). meter(target).stop() → { cpuSeconds, cpuUtilization, peakRssBytes, cpuSecondsByRole }.
  */
 export function meter(target, everyMs = 250) {
-  const { pid, port } = target.group;
-  const s0 = processGroupStats(pid, port);
+  const { pid } = target.group;
+  const s0 = processGroupStats(pid);
   let peak = s0?.rssBytes ?? 0;
   const timer = setInterval(() => {
-    const s = processGroupStats(pid, port);
+    const s = processGroupStats(pid);
     if (s) peak = Math.max(peak, s.rssBytes);
   }, everyMs);
   timer.unref();
@@ -260,7 +260,7 @@ export function meter(target, everyMs = 250) {
       if (stopped) return result;
       stopped = true;
       clearInterval(timer);
-      const s1 = processGroupStats(pid, port);
+      const s1 = processGroupStats(pid);
       if (!s0 || !s1) return undefined;
       peak = Math.max(peak, s1.rssBytes);
       // Per process, so a process that appeared meanwhile counts from 0.

@@ -1,5 +1,5 @@
 // Bounded object storage (the tiered-storage issue, item 3): at least 1 GiB appended to ONE stream of the local
-// server (wrangler dev, the default seal thresholds of src/stream/seal-policy.ts: seal past 4 MiB of tail, 8 MiB
+// server (the default seal thresholds of src/stream/seal-policy.ts: seal past 4 MiB of tail, 8 MiB
 // segments, appends refused past a 256 MiB tail), its StreamObject's SQLite file (plus its WAL) sampled under the
 // persist dir the whole time, then the whole stream read back with every record's bytes checked.
 //

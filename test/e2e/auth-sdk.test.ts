@@ -1,4 +1,4 @@
-// Auth against a real `wrangler dev` server: the official SDK issues, lists and revokes access tokens and works
+// Auth against a real local server (`npm start`): the official SDK issues, lists and revokes access tokens and works
 // with an issued token inside its scope (403 S2Error outside it); and a revocation is honoured by requests on
 // other connections within REVOCATION_REFRESH_MS (S2-API §1.2, §6.2).
 import { request } from "node:http";

@@ -1,6 +1,6 @@
 // Account-level basin operations through the SDK (spec §5, §6.1, §13, §14.1).
 import { describe, expect, it } from "vitest";
-import type { S2RequestOptions } from "@s2-dev/streamstore";
+import { S2Error, type S2RequestOptions } from "@s2-dev/streamstore";
 import { basinName, client, compact, expectS2Error } from "../support/s2";
 
 const s2 = client();
@@ -143,10 +143,17 @@ describe("basins", () => {
     if (listed.length > 0) {
       expect(listed.map((b) => b.name)).toEqual([name]);
       expect(listed[0]!.deletedAt).toBeInstanceOf(Date);
-      // While the name is reserved, re-creating it reports the pending deletion (§6.1).
-      await expectS2Error(s2.basins.create({ basin: name }), 409, "basin_deletion_pending");
-      // Deleting again is idempotent.
-      await s2.basins.delete({ basin: name });
+      // While the name is reserved, re-creating it reports the pending deletion (§6.1); the deletion of an
+      // empty basin may finish in between, and then the name is free again.
+      const recreated = await outcome(s2.basins.create({ basin: name }));
+      if (recreated.ok) {
+        await s2.basins.delete({ basin: name });
+      } else {
+        expect(recreated.error).toMatchObject({ status: 409, code: "basin_deletion_pending" });
+        // Deleting again is idempotent while pending, and 404 once the deletion has finished.
+        const again = await outcome(s2.basins.delete({ basin: name }));
+        if (!again.ok) expect(again.error).toMatchObject({ status: 404, code: "basin_not_found" });
+      }
     } else {
       await expectS2Error(s2.basins.getConfig({ basin: name }), 404, "basin_not_found");
     }
@@ -173,3 +180,14 @@ describe("basins", () => {
     await expectS2Error(s2.basins.ensure({ basin: "trailing-hyphen-" }), 400, "bad_path");
   });
 });
+
+/** Whether a call succeeded, or the S2Error it failed with. */
+async function outcome(call: Promise<unknown>): Promise<{ ok: true } | { ok: false; error: S2Error }> {
+  try {
+    await call;
+    return { ok: true };
+  } catch (error) {
+    expect(error).toBeInstanceOf(S2Error);
+    return { ok: false, error: error as S2Error };
+  }
+}

@@ -5,7 +5,7 @@
 import { runConformanceTests } from "@durable-streams/server-conformance-tests";
 import { inject } from "vitest";
 import { TEST_ROOT_TOKEN } from "../support/auth";
-import { E2E_DS_LONG_POLL_TIMEOUT_MS } from "../support/wrangler";
+import { E2E_DS_LONG_POLL_TIMEOUT_MS } from "../support/local-server";
 
 const baseUrl = inject("baseUrl");
 

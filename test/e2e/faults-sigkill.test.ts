@@ -1,5 +1,5 @@
 // Crash safety (DESIGN.md §1: an append is acknowledged only once its SQLite transaction is durable): a
-// dedicated server (front + wrangler + workerd, as `npm start` runs) is killed with SIGKILL while every kind
+// dedicated server (front + Miniflare + workerd, as `npm start` runs) is killed with SIGKILL while every kind
 // of writer and reader is busy, twice, and restarted each time on the same --persist-to directory and port.
 // Clients see their connections die, record those calls as unknown and carry on: producers retry the same
 // producer seq, followers reconnect from their own position. Afterwards the checker must pass on the whole
@@ -12,7 +12,7 @@ import { sleep } from "../history/wire";
 import { describeRun, runWorkload } from "../history/workload";
 import { TEST_ROOT_TOKEN } from "../support/auth";
 import { streamName } from "../support/names";
-import { startDevServer, type DevServer } from "../support/wrangler";
+import { startDevServer, type DevServer } from "../support/local-server";
 
 const servers: DevServer[] = [];
 afterAll(async () => {

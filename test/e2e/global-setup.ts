@@ -1,5 +1,5 @@
 import type { TestProject } from "vitest/node";
-import { startDevServer } from "../support/wrangler";
+import { startDevServer } from "../support/local-server";
 
 // One server for the whole e2e run; tests isolate themselves with unique basin names.
 export default async function setup(project: TestProject) {

@@ -1,6 +1,6 @@
 /**
  * Resident memory of a server's processes (Linux /proc): every process of one process group (the front,
- * wrangler and workerd of a test server, test/support/wrangler.ts), summed by command name.
+ * Miniflare and workerd of a test server, test/support/local-server.ts), summed by command name.
  */
 import { readdirSync, readFileSync } from "node:fs";
 

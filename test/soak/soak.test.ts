@@ -12,7 +12,7 @@ import { sleep } from "../history/wire";
 import { describeRun, runWorkload, type ClientSpec, type WorkloadResult } from "../history/workload";
 import { TEST_ROOT_TOKEN } from "../support/auth";
 import { streamName } from "../support/names";
-import { ROOT, startDevServer, type DevServer } from "../support/wrangler";
+import { ROOT, startDevServer, type DevServer } from "../support/local-server";
 import { percentile, sampleGroupMemory, slopePerMinute, type MemorySample } from "./process-memory";
 
 const minutes = Number(process.env.EDGESTREAM_SOAK_MINUTES ?? "5");

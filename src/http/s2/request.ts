@@ -72,6 +72,23 @@ export function streamParam(c: S2Context): Result<string, StreamError> {
 const ENCODED_BODY_SLACK_BYTES = 16 * 1024;
 
 /**
+ * A refused body is still read and dropped up to this size before the refusal goes out: an HTTP/1.1 client that
+ * sends its whole body before reading the answer (fetch does) otherwise sees the connection reset instead of the
+ * error, because the runtime closes a connection whose request body is left unread. Larger bodies are cut off.
+ */
+const REFUSED_BODY_DRAIN_BYTES = 32 * 1024 * 1024;
+
+async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>, alreadyRead: number): Promise<void> {
+  let read = alreadyRead;
+  while (read <= REFUSED_BODY_DRAIN_BYTES) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    read += value.length;
+  }
+  await reader.cancel();
+}
+
+/**
  * Reads the body, refusing more than the unary limit before buffering it whole, and decodes a
  * `Content-Encoding: zstd|gzip` body (S2-API §1.6), bounding the decoded size before it is allocated.
  * Any failure of the body itself is `code` (the caller's bad_json / bad_proto); an unknown coding is bad_header.
@@ -82,18 +99,21 @@ export async function readBody(c: S2Context, code: MessageErrorCode): Promise<Re
   const limit = REQUEST_BODY_BYTES_MAX + (encoding.value === "none" ? 0 : ENCODED_BODY_SLACK_BYTES);
   const declared = Number(c.req.header("content-length") ?? "0");
   const refusal = streamError(code, `request body exceeds ${REQUEST_BODY_BYTES_MAX} bytes`);
-  if (declared > limit) return err(refusal);
   const body = c.req.raw.body;
   if (!body) return ok(new Uint8Array());
+  const reader = body.getReader();
+  if (declared > limit) {
+    await discardRest(reader, 0);
+    return err(refusal);
+  }
   const chunks: Uint8Array[] = [];
   let total = 0;
-  const reader = body.getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
     total += value.length;
     if (total > limit) {
-      await reader.cancel();
+      await discardRest(reader, total);
       return err(refusal);
     }
     chunks.push(value);

@@ -1,5 +1,6 @@
 // Starts a throwaway server for black-box tests, exactly as `npm start` runs (scripts/start.mjs: the HTTP/1.1 +
-// h2c front on the public port, wrangler dev behind it), with its own ports and its own empty state directory.
+// h2c front on the public port, the worker on Miniflare behind it), with its own ports and its own empty state
+// directory.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -14,16 +15,6 @@ export const ROOT = resolve(import.meta.dirname, "../..");
  * within vitest's default 5 s, so the server must give up well before that.
  */
 export const E2E_DS_LONG_POLL_TIMEOUT_MS = 1000;
-
-/** Env for every wrangler process we start: nothing may reach the network. */
-export function offlineEnv(): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    WRANGLER_SEND_METRICS: "false",
-    WRANGLER_HIDE_BANNER: "true",
-    CLOUDFLARE_CF_FETCH_ENABLED: "false",
-  };
-}
 
 export async function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
@@ -43,9 +34,9 @@ export interface DevServer {
   port: number;
   /** The state directory (`--persist-to`); kept by `kill`, removed by `stop` unless it was given. */
   dataDir: string;
-  /** Process group of the server: start.mjs (the front), wrangler and workerd. */
+  /** Process group of the server: start.mjs (the front and Miniflare) and workerd. */
   pid: number;
-  /** wrangler's inspector (Chrome DevTools protocol) for the worker: heap usage, forced GC. */
+  /** workerd's inspector (Chrome DevTools protocol) for the worker: heap usage, forced GC. */
   inspectorPort: number;
   stop(): Promise<void>;
   /** Kills the whole process group with `signal` and waits until every process of it is gone; the data stays. */
@@ -66,7 +57,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const inspectorPort = await freePort();
   const ownDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? await mkdtemp(join(tmpdir(), "edgestream-e2e-"));
-  // Extra arguments go to wrangler; the rest is start.mjs's documented environment.
+  // start.mjs's documented options and environment.
   const args = [
     join(ROOT, "scripts/start.mjs"),
     "--inspector-port", String(inspectorPort),
@@ -75,11 +66,11 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     // Durable Streams subscriptions on, with plain-http webhooks to 127.0.0.1 (the suite's receivers).
     "--var", "DS_SUBSCRIPTIONS:local",
   ];
-  // process.execPath: vitest runs on the project's Node 24, which wrangler needs.
+  // process.execPath: vitest runs on the project's Node 24, which wrangler and Miniflare need.
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {
-      ...offlineEnv(),
+      ...process.env,
       EDGESTREAM_HOST: "127.0.0.1",
       EDGESTREAM_PORT: String(port),
       EDGESTREAM_DATA_DIR: dataDir,
@@ -106,7 +97,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     await waitForHealth(baseUrl, child, timeoutMs);
   } catch (err) {
     await stop();
-    throw new Error(`${(err as Error).message}\n--- wrangler output ---\n${output}`);
+    throw new Error(`${(err as Error).message}\n--- server output ---\n${output}`);
   }
   return { baseUrl, port, dataDir, pid: child.pid!, inspectorPort, stop, kill: (signal) => kill(child, signal) };
 }
@@ -126,13 +117,13 @@ async function waitForHealth(baseUrl: string, child: ChildProcess, timeoutMs: nu
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`wrangler dev did not answer GET /health with 200 within ${timeoutMs} ms (last: ${last})`);
+  throw new Error(`the server did not answer GET /health with 200 within ${timeoutMs} ms (last: ${last})`);
 }
 
 async function kill(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
-  // The whole process group: start.mjs runs wrangler, which forks workerd; either could outlive us and hold a port.
+  // The whole process group: start.mjs runs Miniflare, which forks workerd; either could outlive us and hold a port.
   const signalGroup = (sig: NodeJS.Signals) => {
     try {
       process.kill(-child.pid!, sig);
