@@ -61,6 +61,9 @@ export function resolveReadStart(request: ReadRequest, tail: StreamPosition): Re
   return ok({ kind: "seq_num", seqNum });
 }
 
+/** Every record is at least this many metered bytes (metering.ts). */
+const METERED_BYTES_MIN = 8;
+
 /** Tracks a read's budget across batches: records and metered bytes used, and whether `until` was hit. */
 export class ReadBudget {
   #count = 0;
@@ -84,10 +87,10 @@ export class ReadBudget {
     return true;
   }
 
-  /** True once a record was refused, or when no record could fit any more (every record is ≥ 8 metered bytes). */
+  /** True once a record was refused, or when no record could fit any more. */
   get exhausted(): boolean {
     const { count, bytes } = this.limits;
-    return this.#exhausted || (count !== undefined && this.#count >= count) || (bytes !== undefined && bytes - this.#bytes < 8);
+    return this.#exhausted || (count !== undefined && this.#count >= count) || (bytes !== undefined && bytes - this.#bytes < METERED_BYTES_MIN);
   }
 
   /** Records and metered bytes used so far. */
@@ -130,6 +133,25 @@ export class BatchCollector {
   /** The next seq num the batch wants. */
   get next(): number {
     return this.cursor;
+  }
+
+  /** What the batch may still take, by the batch size and the read's budget (metered bytes). */
+  get room(): BatchSize {
+    const left = this.budget.remaining();
+    return {
+      records: Math.min(this.batchMax.records - this.records.length, left.count ?? Infinity),
+      bytes: Math.min(this.batchMax.bytes - this.#bytes, left.bytes ?? Infinity),
+    };
+  }
+
+  /**
+   * Completes the batch if no record could fit any more. Offering is what otherwise completes it, so a
+   * caller that must fetch records first (from R2) asks this before fetching ones it could not take.
+   */
+  completeIfFull(): void {
+    if (this.#end) return;
+    if (this.records.length >= this.batchMax.records || this.batchMax.bytes - this.#bytes < METERED_BYTES_MIN) this.#end = "batch_full";
+    else if (this.budget.exhausted) this.#end = "limit";
   }
 
   /** Set once the batch is complete; undefined while it takes more. */

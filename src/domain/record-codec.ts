@@ -43,14 +43,21 @@ export function encodeRecordBatch(records: readonly SequencedRecord[]): Uint8Arr
   return out;
 }
 
-export function decodeRecordBatch(bytes: Uint8Array, startSeqNum: number): SequencedRecord[] {
+/**
+ * The records of a packed batch, copied out of `bytes`, or with `share`, as views into `bytes`. Sharing saves
+ * a copy and an allocation per record (a tenth of a catch-up read's cost, at a megabyte per batch) but keeps
+ * all of `bytes` alive with any record, and sends all of it with any record over RPC: it is for bytes that
+ * hold about what the caller returns (a segment range fetched for one batch), not for a tail row that a read
+ * may take one record of. Shared bytes must not be written afterwards.
+ */
+export function decodeRecordBatch(bytes: Uint8Array, startSeqNum: number, share = false): SequencedRecord[] {
   const records: SequencedRecord[] = [];
   let offset = 0;
   const take = (): Uint8Array => {
     const [length, next] = readVarint(bytes, offset);
     if (next + length > bytes.length) throw new RangeError("truncated record batch");
     offset = next + length;
-    return bytes.slice(next, offset);
+    return share ? bytes.subarray(next, offset) : bytes.slice(next, offset);
   };
   while (offset < bytes.length) {
     const [timestamp, afterTimestamp] = readVarint(bytes, offset);

@@ -155,7 +155,8 @@ export class GuardedStream {
     const fromSeqNum = request.fromSeqNum === null ? tail : Math.min(request.fromSeqNum, tail);
     if (request.touch) this.touch(nowMs);
     const description = this.#describe(live.value.meta);
-    return ok({ ...description, outcome: await this.host.readFrom(fromSeqNum, {}), fromSeqNum });
+    const outcome = await this.host.readFrom(fromSeqNum, {});
+    return outcome.ok ? ok({ ...description, outcome: outcome.value, fromSeqNum }) : outcome;
   }
 
   describe(): Result<StreamDescription, StreamError> {

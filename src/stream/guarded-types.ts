@@ -4,7 +4,9 @@
  */
 import type { AppendPayload, CreateSpec } from "../domain/lifecycle";
 import type { ProducerState } from "../domain/producer";
+import type { StreamError } from "../domain/errors";
 import type { ReadLimits, StreamPosition } from "../domain/types";
+import type { Result } from "../lib/result";
 import type { Env } from "../env";
 import type { StreamMeta, StreamStore } from "../storage/stream-store";
 import type { Followers } from "./followers";
@@ -21,7 +23,7 @@ export interface StreamHost {
   meta(): StreamMeta | undefined;
   setMeta(meta: StreamMeta): void;
   /** One read batch from `seqNum` on (the engine's own read, from sealed segments and the tail). */
-  readFrom(seqNum: number, limits: ReadLimits): Promise<ReadOutcome>;
+  readFrom(seqNum: number, limits: ReadLimits): Promise<Result<ReadOutcome, StreamError>>;
   /** The append batch holding `seqNum`, sealed or not, as [start, end); undefined if none. */
   batchAt(seqNum: number): { start: number; end: number } | undefined;
   /** Asks for the object's alarm no later than `atMs` (alarm-clock.ts). */

@@ -14,12 +14,22 @@
  * key (segment-store.ts); the first attempt's object is an orphan for the sweep. A commit refused in step 3
  * deletes its object at once. Sweeps skip the keys of seals still in flight in this object: such a key is
  * unreferenced only until its commit.
+ *
+ * Encoding is the CPU-heavy step (a CRC over every byte, a copy into one buffer), and a stream's object runs
+ * one thing at a time: encoded in one go, an 8 MiB segment held every append behind it for its whole length.
+ * So it is encoded in slices with a pause between them in which appends run. That is safe for the same reason
+ * the R2 put is: appends only add rows after the ones being sealed, and the commit re-checks those rows.
  */
 import { SEGMENT_BLOCKS_MAX, type SegmentIndex, type SegmentBlock } from "../storage/segment-index";
-import { encodeSegment } from "../storage/segment-codec";
+import { encodeSegment, type EncodedSegment, type SegmentBlockInput } from "../storage/segment-codec";
 import { segmentKey, type SegmentStore } from "../storage/segment-store";
 import type { StreamStore } from "../storage/stream-store";
 import { needsSeal, type SealPolicy } from "./seal-policy";
+
+/** Bytes encoded between pauses: ~1 ms of CPU (crc32.ts), the most an append waits behind a seal's encoding. */
+const ENCODE_SLICE_BYTES = 1024 * 1024;
+
+const pause = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /** Test hooks between the steps, to prove each crash point safe. */
 export interface SealFaults {
@@ -53,7 +63,7 @@ export class Sealer {
     const first = rows[0];
     const last = rows[rows.length - 1];
     if (!first || !last) return false;
-    const encoded = encodeSegment(rows);
+    const encoded = await encodeInSlices(rows);
     const objectKey = segmentKey(keyPrefix, first.startSeqNum, last.endSeqNum);
     this.#inFlight.add(objectKey);
     try {
@@ -100,5 +110,18 @@ export class Sealer {
     const orphans = listed.map((object) => object.key).filter((key) => !referenced.has(key) && !this.#inFlight.has(key));
     if (orphans.length > 0) await this.segments.delete(orphans);
     return orphans.length;
+  }
+}
+
+async function encodeInSlices(rows: readonly SegmentBlockInput[]): Promise<EncodedSegment> {
+  const steps = encodeSegment(rows);
+  let pausedAt = 0;
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    if (step.value - pausedAt >= ENCODE_SLICE_BYTES) {
+      pausedAt = step.value;
+      await pause();
+    }
   }
 }

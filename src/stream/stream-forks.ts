@@ -78,7 +78,9 @@ export class ForkSource {
 
   async copy(forkId: string, fromSeqNum: number, endSeqNum: number): Promise<Result<ForkPage, StreamError>> {
     if (!this.lifecycles.hasForkRef(forkId)) return err(streamError("stream_not_found", "fork source not held by this fork"));
-    const { records } = await this.host.readFrom(fromSeqNum, { count: Math.max(0, endSeqNum - fromSeqNum) });
+    const read = await this.host.readFrom(fromSeqNum, { count: Math.max(0, endSeqNum - fromSeqNum) });
+    if (!read.ok) return read;
+    const { records } = read.value;
     const last = records[records.length - 1];
     return ok({ records, nextSeqNum: last ? last.seqNum + 1 : endSeqNum });
   }
@@ -101,7 +103,9 @@ export class ForkSource {
       const batch = this.host.batchAt(anchor);
       return batch && anchor + within <= batch.end ? ok({ copyEnd: anchor + within, partial: null }) : err(overshoot);
     }
-    const record = (await this.host.readFrom(anchor, { count: 1 })).records[0];
+    const read = await this.host.readFrom(anchor, { count: 1 });
+    if (!read.ok) return read;
+    const record = read.value.records[0];
     if (!record || record.seqNum !== anchor || within > record.body.length) return err(overshoot);
     return ok({ copyEnd: anchor, partial: { ...record, body: record.body.slice(0, within) } });
   }

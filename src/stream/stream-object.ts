@@ -186,12 +186,16 @@ export class StreamObject extends DurableObject<Env> {
     const { tail, trimPoint } = meta.value.state;
     const start = resolveReadStart(request, tail);
     if (!start.ok) return start;
-    const fromSeqNum = start.value.kind === "seq_num"
-      ? start.value.seqNum
-      : await this.#reader.seqNumAtTimestamp(start.value.timestamp, trimPoint, Date.now()) ?? tail.seqNum;
+    let fromSeqNum = tail.seqNum;
+    if (start.value.kind === "seq_num") fromSeqNum = start.value.seqNum;
+    else {
+      const found = await this.#reader.seqNumAtTimestamp(start.value.timestamp, trimPoint, Date.now());
+      if (!found.ok) return found;
+      fromSeqNum = found.value ?? tail.seqNum;
+    }
     const outcome = await this.#readFrom(fromSeqNum, request.limits);
-    this.#usage.countRead(Date.now(), kind, 1, outcome.records);
-    return ok(outcome);
+    if (outcome.ok) this.#usage.countRead(Date.now(), kind, 1, outcome.value.records);
+    return outcome;
   }
 
   /** A continuation of a read already started: no start rules, the records from `seqNum` on. */
@@ -199,8 +203,8 @@ export class StreamObject extends DurableObject<Env> {
     const meta = this.#readable();
     if (!meta.ok) return meta;
     const outcome = await this.#readFrom(seqNum, limits);
-    this.#usage.countRead(Date.now(), "streaming", 0, outcome.records);
-    return ok(outcome);
+    if (outcome.ok) this.#usage.countRead(Date.now(), "streaming", 0, outcome.value.records);
+    return outcome;
   }
 
   /** The stream, if it exists for readers: not expired or deleted under Durable Streams rules. */
@@ -210,14 +214,16 @@ export class StreamObject extends DurableObject<Env> {
     return readable.ok ? ok(this.#meta) : readable;
   }
 
-  async #readFrom(fromSeqNum: number, limits: ReadLimits): Promise<ReadOutcome> {
+  async #readFrom(fromSeqNum: number, limits: ReadLimits): Promise<Result<ReadOutcome, StreamError>> {
     const { trimPoint } = this.#meta!.state;
-    const { records, end } = await this.#reader.read(fromSeqNum, trimPoint, Date.now(), new ReadBudget(limits), READ_BATCH_MAX);
+    const read = await this.#reader.read(fromSeqNum, trimPoint, Date.now(), new ReadBudget(limits), READ_BATCH_MAX);
+    if (!read.ok) return read;
+    const { records, end } = read.value;
     // The tail as of the end of the read (it may have moved while segments were fetched).
     const { tail } = this.#meta!.state;
     // Nothing read and not stopped by a limit means nothing is readable up to the tail.
     const nextSeqNum = records.length > 0 ? records[records.length - 1]!.seqNum + 1 : end === "limit" ? fromSeqNum : tail.seqNum;
-    return { records, tail, nextSeqNum, end };
+    return ok({ records, tail, nextSeqNum, end });
   }
 
   /** WebSocket subscriptions of live relays (protocol/live.ts); nothing else is served over fetch. */
@@ -235,7 +241,10 @@ export class StreamObject extends DurableObject<Env> {
     const catchUp: SequencedRecord[][] = [];
     let next = from;
     for (;;) {
-      const { records, nextSeqNum, tail: readTail } = await this.#readFrom(next, {});
+      const read = await this.#readFrom(next, {});
+      // The relay falls back to catch-up reads, which report the failure to their readers.
+      if (!read.ok) return new Response(null, { status: 503 });
+      const { records, nextSeqNum, tail: readTail } = read.value;
       if (records.length > 0) catchUp.push(records);
       next = nextSeqNum;
       if (records.length === 0 || next >= readTail.seqNum) break;

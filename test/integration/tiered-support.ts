@@ -238,7 +238,7 @@ export async function r2Keys(prefix: string): Promise<string[]> {
 }
 
 /**
- * Every segment object under the prefix, fetched whole, checked (magic, version, whole-object CRC via
+ * Every segment object under the prefix, fetched whole, checked (magic, version, footer CRC via
  * readSegmentIndex) and decoded block by block (each block's CRC): its records in seq num order.
  */
 export async function decodeR2Segments(prefix: string): Promise<{ key: string; records: Rec[] }[]> {
@@ -247,7 +247,7 @@ export async function decodeR2Segments(prefix: string): Promise<{ key: string; r
     const object = await env.SEGMENTS.get(key);
     const bytes = new Uint8Array(await object!.arrayBuffer());
     const blocks = readSegmentIndex(bytes);
-    const records = blocks.flatMap((b) => decodeSegmentBlock(bytes.subarray(b.offset, b.offset + b.size)))
+    const records = blocks.flatMap((b) => decodeSegmentBlock(bytes.subarray(b.offset, b.offset + b.size), b.startSeqNum))
       .map((r) => ({ seqNum: r.seqNum, timestamp: r.timestamp, headers: r.headers.map(([n, v]) => [n, v] as [Bytes, Bytes]), body: r.body }));
     out.push({ key, records });
   }

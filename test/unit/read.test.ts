@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canFollow, capUnaryRequest, checkReadRequest, ReadBudget, resolveReadStart } from "../../src/domain/read";
+import { BatchCollector, canFollow, capUnaryRequest, checkReadRequest, ReadBudget, resolveReadStart } from "../../src/domain/read";
 import type { ReadLimits, ReadRequest, ReadStart, SequencedRecord, StreamPosition } from "../../src/domain/types";
 import { utf8 } from "../../src/lib/bytes";
 import { unwrap, unwrapErr } from "./support";
@@ -233,5 +233,35 @@ describe("ReadBudget", () => {
     expect(budget.exhausted).toBe(false);
     expect(admitted(budget, [rec(2), rec(3)])).toBe(1);
     expect(budget.exhausted).toBe(true);
+  });
+});
+
+describe("BatchCollector: room and completion before fetching", () => {
+  const rec = (seqNum: number, bodyBytes = 2): SequencedRecord => ({ seqNum, timestamp: seqNum, headers: [], body: new Uint8Array(bodyBytes) });
+
+  it("room is the smaller of what the batch and the budget still take", () => {
+    const collector = new BatchCollector(0, new ReadBudget({ count: 5, bytes: 1000 }), { records: 3, bytes: 60 });
+    expect(collector.room).toEqual({ records: 3, bytes: 60 });
+    collector.offer([rec(0, 2)]);
+    expect(collector.room).toEqual({ records: 2, bytes: 50 });
+    expect(new BatchCollector(0, new ReadBudget({}), { records: 1000, bytes: MIB }).room).toEqual({ records: 1000, bytes: MIB });
+  });
+
+  it("completes a batch that cannot take another record without offering one", () => {
+    const full = new BatchCollector(0, new ReadBudget({}), { records: 2, bytes: MIB });
+    full.offer([rec(0), rec(1)]);
+    expect(full.end).toBeUndefined();
+    full.completeIfFull();
+    expect(full.end).toBe("batch_full");
+
+    const spent = new BatchCollector(0, new ReadBudget({ count: 2 }), { records: 1000, bytes: MIB });
+    spent.offer([rec(0), rec(1)]);
+    spent.completeIfFull();
+    expect(spent.end).toBe("limit");
+
+    const open = new BatchCollector(0, new ReadBudget({ count: 3 }), { records: 1000, bytes: MIB });
+    open.offer([rec(0), rec(1)]);
+    open.completeIfFull();
+    expect(open.end).toBeUndefined();
   });
 });

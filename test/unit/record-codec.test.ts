@@ -68,6 +68,14 @@ describe("record batch codec round trip", () => {
     expect(decoded[0]!.body).toEqual(utf8("body"));
     expect(decoded[0]!.headers[0]).toEqual([utf8("k"), utf8("v")]);
   });
+
+  it("decodes views of the packed bytes when asked to share them", () => {
+    const encoded = encodeRecordBatch([rec(0, 1, [[utf8("k"), utf8("v")]], utf8("body"))]);
+    const decoded = decodeRecordBatch(encoded, 0, true);
+    expect(decoded[0]!.body).toEqual(utf8("body"));
+    expect(decoded[0]!.body.buffer).toBe(encoded.buffer);
+    expect(decoded[0]!.headers[0]![1].buffer).toBe(encoded.buffer);
+  });
 });
 
 describe("record batch codec: corruption", () => {
