@@ -1,8 +1,8 @@
 // R2 errors during sealing, under a recorded history (DESIGN.md §2 crash-safe sealing): while every kind of
 // writer and follower works on one stream, the segment bucket refuses half of all puts and some gets, and the
 // stream's alarm seals again and again (this project seals after 4 rows / 4 KiB, vitest.config.ts). Reads
-// span the SQLite tail and the R2 segments throughout (a read that meets a failing get answers 500 and its
-// reader retries). Then R2 recovers. The checker must pass: no acknowledged record lost, duplicated or
+// span the SQLite tail and the R2 segments throughout (a read that meets a failing get answers a retryable 503
+// and its reader retries). Then R2 recovers. The checker must pass: no acknowledged record lost, duplicated or
 // reordered across seals, readers resume from their own position, every answer linearizable.
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { exports } from "cloudflare:workers";

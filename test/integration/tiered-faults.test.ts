@@ -6,7 +6,7 @@
 // this project), then refuses them with a retryable 503 without dropping anything, retries sealing with backoff
 // rather than spinning, and catches up once R2 is back.
 import { abortAllDurableObjects, evictDurableObject, runInDurableObject } from "cloudflare:test";
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { StreamStore } from "../../src/storage/stream-store";
 import { SegmentIndex } from "../../src/storage/segment-index";
 import { R2SegmentStore, segmentPrefix, type SegmentStore } from "../../src/storage/segment-store";
@@ -14,29 +14,16 @@ import { sealPolicy } from "../../src/stream/seal-policy";
 import { Sealer, type SealFaults } from "../../src/stream/sealer";
 import type { StreamObject } from "../../src/stream/stream-object";
 import { DS_BASIN, ds } from "./ds-helpers";
-import { call, createBasin, createStream, env, expectS2Error, streamObject, tailOf, uniqueBasin, uniqueStream } from "./helpers";
+import { call, createStream, env, expectS2Error, recordsPath, streamObject, tailOf, uniqueStream } from "./helpers";
 import {
-  appendRaw, appendTo, expectedRead, gate, hookBucket, prefixOf, query, r2Keys, randomBytes, readSse, readUnaryJson, rng, segmentsOf, settle,
-  sleep, tailRowsOf, unaryCaps, utf8, view, type IndexedSegment, type NewRec, type Rec, type TailRow,
+  appendRaw, appendTo, BASE_TS, expectedRead, fileBasin, fill, filledStream, type FillShape, gate, hookBucket,
+  type IndexedSegment, type NewRec, prefixOf, query, r2Keys, randomBytes, readSse, readUnaryJson, type Rec, rng,
+  segmentsOf, settle, sleep, type TailRow, tailRowsOf, unaryCaps, utf8, view
 } from "./tiered-support";
 
-const basin = uniqueBasin("tiered-faults");
-const BASE_TS = 1_700_000_000_000;
+const basin = fileBasin("tiered-faults");
 const POLICY = sealPolicy({ SEAL_TAIL_ROWS: "4", SEAL_TAIL_BYTES: "4096", SEGMENT_BYTES_TARGET: "2048" });
-
-beforeAll(async () => {
-  await createBasin(basin);
-});
-
-async function fill(model: Rec[], b: string, s: string, batches: number, seed: number, size = 700): Promise<void> {
-  const random = rng(seed);
-  for (let i = 0; i < batches; i++) {
-    const records: NewRec[] = Array.from({ length: 1 + Math.floor(random() * 2) }, (_, j) => ({
-      timestamp: BASE_TS + (model.length + j) * 10, body: randomBytes(random, 1 + Math.floor(random() * size)),
-    }));
-    await appendTo(model, b, s, records);
-  }
-}
+const SHAPE: FillShape = { recordsMax: 2, bodyBytes: [1, 701] };
 
 /** Everything a reader can see equals the model: unary from every seq num, and one SSE session from 0. */
 async function expectReadsEqual(b: string, s: string, model: readonly Rec[]): Promise<void> {
@@ -104,7 +91,7 @@ describe("the R2 seam", () => {
       return original(...args);
     });
     try {
-      await fill([], basin, stream, 8, 1);
+      await fill([], basin, stream, 8, 1, SHAPE);
       await settle(basin, stream);
     } finally {
       restore();
@@ -117,11 +104,7 @@ describe("the R2 seam", () => {
 describe("a failure between each step of sealing", () => {
   /** A stream with sealed segments and 1–4 tail rows (no seal due), and its model. */
   async function sealedStream(prefix: string, seed: number): Promise<{ stream: string; model: Rec[] }> {
-    const stream = uniqueStream(prefix);
-    await createStream(basin, stream);
-    const model: Rec[] = [];
-    await fill(model, basin, stream, 10, seed);
-    await settle(basin, stream);
+    const { stream, model } = await filledStream(basin, prefix, 10, seed, SHAPE);
     // Sealing may have taken every row: one small row more, which no threshold asks to seal.
     if ((await tailRowsOf(basin, stream)).length === 0) await appendTo(model, basin, stream, [{ body: utf8("tail"), timestamp: BASE_TS + model.length * 10 }]);
     expect((await tailRowsOf(basin, stream)).length).toBeGreaterThan(0);
@@ -132,7 +115,7 @@ describe("a failure between each step of sealing", () => {
   async function recover(stream: string, model: Rec[], seed: number): Promise<void> {
     await evictDurableObject(streamObject(basin, stream));
     await runInDurableObject(streamObject(basin, stream), (instance: StreamObject) => instance.alarm());
-    await fill(model, basin, stream, 8, seed);
+    await fill(model, basin, stream, 8, seed, SHAPE);
     await settle(basin, stream);
     await expectConsistent(basin, stream, model.length);
     await expectReadsEqual(basin, stream, model);
@@ -211,11 +194,7 @@ describe("a failure between each step of sealing", () => {
   });
 
   it("the object is reset mid-seal (put in flight): no record lost or repeated, the next instance finishes the job", async () => {
-    const stream = uniqueStream("reset");
-    await createStream(basin, stream);
-    const model: Rec[] = [];
-    await fill(model, basin, stream, 4, 6);
-    await settle(basin, stream);
+    const { stream, model } = await filledStream(basin, "reset", 4, 6, SHAPE);
     const held = gate();
     let puts = 0;
     const restore = hookBucket("put", async (original, ...args) => {
@@ -224,7 +203,7 @@ describe("a failure between each step of sealing", () => {
       return original(...args);
     });
     try {
-      await fill(model, basin, stream, 6, 7);
+      await fill(model, basin, stream, 6, 7, SHAPE);
       const sealing = runInDurableObject(streamObject(basin, stream), (instance: StreamObject) => instance.alarm());
       for (let i = 0; i < 200 && puts === 0; i++) await sleep(10);
       expect(puts).toBeGreaterThan(0);
@@ -247,11 +226,7 @@ describe("a failure between each step of sealing", () => {
   });
 
   it("a put whose response is lost (written, then an error) is retried under a new key, and the first is swept", async () => {
-    const stream = uniqueStream("lost-response");
-    await createStream(basin, stream);
-    const model: Rec[] = [];
-    await fill(model, basin, stream, 3, 8);
-    await settle(basin, stream);
+    const { stream, model } = await filledStream(basin, "lost-response", 3, 8, SHAPE);
     let failed = 0;
     const restore = hookBucket("put", async (original, ...args) => {
       const written = await original(...args);
@@ -259,7 +234,7 @@ describe("a failure between each step of sealing", () => {
       return written;
     });
     try {
-      await fill(model, basin, stream, 6, 9);
+      await fill(model, basin, stream, 6, 9, SHAPE);
       // The alarm fails once (its object is written but unindexed), then, backed off, succeeds.
       await vi.waitFor(async () => {
         await runInDurableObject(streamObject(basin, stream), (instance: StreamObject) => instance.alarm());
@@ -277,11 +252,7 @@ describe("a failure between each step of sealing", () => {
 
 describe("R2 unavailable for a while", () => {
   it("appends go on up to the tail bound, then fail with a retryable 503; nothing is dropped; sealing backs off and catches up", { timeout: 60_000 }, async () => {
-    const stream = uniqueStream("r2-down");
-    await createStream(basin, stream);
-    const model: Rec[] = [];
-    await fill(model, basin, stream, 6, 10);
-    await settle(basin, stream);
+    const { stream, model } = await filledStream(basin, "r2-down", 6, 10, SHAPE);
 
     // Seal attempts of this stream's object (the Durable Streams stream below has its own).
     let attempts = 0;
@@ -373,5 +344,67 @@ describe("R2 unavailable for a while", () => {
     } finally {
       restore();
     }
+  });
+});
+
+describe("R2 failing reads", () => {
+  /** Every get under the prefix fails while `during` runs, as when R2 is unavailable. */
+  async function withFailingGets<T>(prefix: string, during: () => Promise<T>): Promise<{ result: T; failed: number }> {
+    let failed = 0;
+    const restore = hookBucket("get", (original, ...args) => {
+      if (!String(args[0]).startsWith(prefix)) return original(...args);
+      failed++;
+      return Promise.reject(new Error("R2 unavailable (test)"));
+    });
+    try {
+      return { result: await during(), failed };
+    } finally {
+      restore();
+    }
+  }
+
+  it("S2: a read that needs a segment answers a retryable 503 unavailable, tail reads go on, and the retry reads it all", async () => {
+    const { stream, model } = await filledStream(basin, "get-fails", 8, 12, SHAPE);
+    const segments = await segmentsOf(basin, stream);
+    expect(segments.length).toBeGreaterThan(0);
+    const tailStart = segments[segments.length - 1]!.end;
+    const { failed } = await withFailingGets(prefixOf(basin, stream), async () => {
+      await expectS2Error(await call(`${recordsPath(stream)}?seq_num=0`, { basin }), 503, "unavailable");
+      // A timestamp start is looked up in the segments too.
+      await expectS2Error(await call(`${recordsPath(stream)}?timestamp=${BASE_TS}`, { basin }), 503, "unavailable");
+      const sse = await call(`${recordsPath(stream)}?seq_num=0`, { basin, headers: { accept: "text/event-stream" } });
+      await expectS2Error(sse, 503, "unavailable");
+      if (tailStart < model.length) {
+        const got = await readUnaryJson(basin, stream, query({ seqNum: tailStart }));
+        expect(view(got.records)).toEqual(view(model.slice(tailStart)));
+      }
+    });
+    expect(failed).toBeGreaterThanOrEqual(3);
+    // Nothing was consumed or changed by the failures: the same reads now return everything.
+    expect(view((await readUnaryJson(basin, stream, query({ seqNum: 0 }))).records)).toEqual(view(expectedRead(model, { seqNum: 0 }, unaryCaps({}))));
+    expect(view((await readSse(basin, stream, query({ seqNum: 0 }, { count: model.length }))).records)).toEqual(view(model));
+  });
+
+  it("Durable Streams: a catch-up read that needs a segment answers 503, and the retry reads it", async () => {
+    const name = uniqueStream("ds-get-fails");
+    expect((await ds(name, { method: "PUT", headers: { "content-type": "text/plain" } })).status).toBe(201);
+    const chunks = Array.from({ length: 6 }, (_, i) => `${i}`.repeat(1500));
+    for (const chunk of chunks) expect((await ds(name, { method: "POST", headers: { "content-type": "text/plain" }, body: chunk })).status).toBe(204);
+    await settle(DS_BASIN, name);
+    expect((await segmentsOf(DS_BASIN, name)).length).toBeGreaterThan(0);
+    const query = "offset=0000000000000000_0000000000000000";
+    const { result: status, failed } = await withFailingGets(prefixOf(DS_BASIN, name), async () => (await ds(name, { query })).status);
+    expect(status).toBe(503);
+    expect(failed).toBeGreaterThan(0);
+    // Not cached as history, and whole once R2 answers again.
+    let body = "";
+    let offset = "0000000000000000_0000000000000000";
+    for (let i = 0; i < chunks.length && body.length < chunks.join("").length; i++) {
+      const res = await ds(name, { query: `offset=${offset}` });
+      expect(res.status).toBe(200);
+      body += await res.text();
+      offset = res.headers.get("stream-next-offset")!;
+    }
+    expect(body).toBe(chunks.join(""));
   });
 });

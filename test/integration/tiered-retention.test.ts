@@ -5,35 +5,18 @@
 // and R2 objects even with a seal in flight, a recreated stream starts empty, and deleting a basin deletes its
 // streams with their segments.
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { StreamObject } from "../../src/stream/stream-object";
 import {
   call, createBasin, createStream, env, expectS2Error, expectStatus, storedItems, streamObject, tailOf, uniqueBasin, uniqueStream,
 } from "./helpers";
 import {
-  appendTo, expectedRead, gate, hookBucket, prefixOf, query, r2Keys, randomBytes, readSse, readUnaryJson, rng, segmentsOf,
-  settle, sleep, tailRowsOf, unaryCaps, utf8, view, type NewRec, type Rec,
+  appendTo, BASE_TS, expectedRead, fileBasin, fill, filledStream, gate, hookBucket, prefixOf, query, r2Keys, readSse,
+  readUnaryJson, segmentsOf, settle, sleep, tailRowsOf, unaryCaps, utf8, view, type FillShape, type NewRec, type Rec,
 } from "./tiered-support";
 
-const basin = uniqueBasin("tiered-ret");
-const BASE_TS = 1_700_000_000_000;
-
-beforeAll(async () => {
-  await createBasin(basin);
-});
-
-/** `batches` batches of 1–3 records of up to 900 bytes; timestamps step every record. */
-async function fill(model: Rec[], b: string, s: string, batches: number, seed: number, invert = false): Promise<void> {
-  const random = rng(seed);
-  for (let i = 0; i < batches; i++) {
-    const records: NewRec[] = Array.from({ length: 1 + Math.floor(random() * 3) }, (_, j) => ({
-      timestamp: BASE_TS + (model.length + j) * 10,
-      // `invert`: the same shapes as without, other bytes.
-      body: randomBytes(random, Math.floor(random() * 900)).map((x) => (invert ? x ^ 0xff : x)),
-    }));
-    await appendTo(model, b, s, records);
-  }
-}
+const basin = fileBasin("tiered-ret");
+const SHAPE: FillShape = { recordsMax: 3, bodyBytes: [0, 900] };
 
 /** A trim command record (S2-API §8.2): one header with an empty name and value `trim`, an 8-byte body. */
 const trimRecord = (point: number, timestamp: number): NewRec => {
@@ -54,11 +37,7 @@ const runMaintenance = (b: string, s: string) =>
 
 describe("age retention", () => {
   it("expired records vanish from reads at once and are removed lazily: tail rows, index rows, R2 objects", async () => {
-    const stream = uniqueStream("age");
-    await createStream(basin, stream, { retention_policy: { age: 1 } });
-    const old: Rec[] = [];
-    await fill(old, basin, stream, 10, 1);
-    await settle(basin, stream);
+    const { stream, model: old } = await filledStream(basin, "age", 10, 1, SHAPE, { retention_policy: { age: 1 } });
     const sealed = await segmentsOf(basin, stream);
     expect(sealed.length).toBeGreaterThan(1);
     expect(sealed.every((s) => s.expiresAtMs !== null)).toBe(true);
@@ -73,7 +52,7 @@ describe("age retention", () => {
 
     // New records after the expired ones are what a read from 0 returns, sealed or not.
     const model = [...old];
-    await fill(model, basin, stream, 6, 2);
+    await fill(model, basin, stream, 6, 2, SHAPE);
     const fresh = model.slice(old.length);
     expect(view((await readUnaryJson(basin, stream, query({ seqNum: 0 }))).records)).toEqual(view(fresh));
     expect(view((await readUnaryJson(basin, stream, query({ timestamp: 0 }))).records)).toEqual(view(fresh));
@@ -93,11 +72,7 @@ describe("age retention", () => {
   });
 
   it("a timestamp start that falls in an expired, not yet dropped segment finds the live segments after it", async () => {
-    const stream = uniqueStream("age-ts");
-    await createStream(basin, stream, { retention_policy: { infinite: {} } });
-    const model: Rec[] = [];
-    await fill(model, basin, stream, 14, 3);
-    await settle(basin, stream);
+    const { stream, model } = await filledStream(basin, "age-ts", 14, 3, SHAPE, { retention_policy: { infinite: {} } });
     const segments = await segmentsOf(basin, stream);
     expect(segments.length).toBeGreaterThanOrEqual(3);
     // The first two segments expire (as they would under a shorter retention), and maintenance is late: the
@@ -127,11 +102,7 @@ describe("age retention", () => {
   });
 
   it("infinite retention keeps every sealed record: segments never expire and maintenance drops nothing", async () => {
-    const stream = uniqueStream("inf");
-    await createStream(basin, stream, { retention_policy: { infinite: {} } });
-    const model: Rec[] = [];
-    await fill(model, basin, stream, 12, 4);
-    await settle(basin, stream);
+    const { stream, model } = await filledStream(basin, "inf", 12, 4, SHAPE, { retention_policy: { infinite: {} } });
     const before = await segmentsOf(basin, stream);
     expect(before.length).toBeGreaterThan(1);
     expect(before.every((s) => s.expiresAtMs === null)).toBe(true);
@@ -144,11 +115,7 @@ describe("age retention", () => {
 
 describe("trim", () => {
   it("moves the trim point: reads start there at once, the tail stays, sealed segments below it go", async () => {
-    const stream = uniqueStream("trim");
-    await createStream(basin, stream);
-    const model: Rec[] = [];
-    await fill(model, basin, stream, 16, 5);
-    await settle(basin, stream);
+    const { stream, model } = await filledStream(basin, "trim", 16, 5, SHAPE);
     const segments = await segmentsOf(basin, stream);
     expect(segments.length).toBeGreaterThanOrEqual(4);
     // A trim point inside the third segment: the two before it go whole, the third stays (partly trimmed).
@@ -194,11 +161,7 @@ describe("trim", () => {
 
 describe("delete-on-empty", () => {
   it("deletes a stream whose records all expired and that took no append for min_age_secs, with its segments", async () => {
-    const stream = uniqueStream("doe");
-    await createStream(basin, stream, { retention_policy: { age: 1 }, delete_on_empty: { min_age_secs: 1 } });
-    const model: Rec[] = [];
-    await fill(model, basin, stream, 8, 6);
-    await settle(basin, stream);
+    const { stream } = await filledStream(basin, "doe", 8, 6, SHAPE, { retention_policy: { age: 1 }, delete_on_empty: { min_age_secs: 1 } });
     expect((await segmentsOf(basin, stream)).length).toBeGreaterThan(0);
     const prefix = prefixOf(basin, stream);
     expect((await r2Keys(prefix)).length).toBeGreaterThan(0);
@@ -225,11 +188,7 @@ describe("delete-on-empty", () => {
 
 describe("deletion", () => {
   it("removes the stream's object storage and R2 objects; a recreated stream of the same name starts empty", async () => {
-    const stream = uniqueStream("del");
-    await createStream(basin, stream);
-    const old: Rec[] = [];
-    await fill(old, basin, stream, 12, 7);
-    await settle(basin, stream);
+    const { stream } = await filledStream(basin, "del", 12, 7, SHAPE);
     const prefix = prefixOf(basin, stream);
     expect((await r2Keys(prefix)).length).toBeGreaterThan(1);
 
@@ -242,18 +201,14 @@ describe("deletion", () => {
     expect((await readUnaryJson(basin, stream, query({ seqNum: 0 }))).status).toBe(416);
     // Same shapes as before (same seq ranges, so the same segment boundaries), other bytes.
     const fresh: Rec[] = [];
-    await fill(fresh, basin, stream, 12, 8);
+    await fill(fresh, basin, stream, 12, 8, SHAPE);
     await settle(basin, stream);
     expect(view((await readUnaryJson(basin, stream, query({ seqNum: 0 }))).records)).toEqual(view(fresh));
     await expectR2MatchesIndex(basin, stream);
   });
 
   it("a delete that meets a seal in flight waits for it: no segment outlives the stream or lands in its successor", async () => {
-    const stream = uniqueStream("del-seal");
-    await createStream(basin, stream);
-    const old: Rec[] = [];
-    await fill(old, basin, stream, 3, 9);
-    await settle(basin, stream);
+    const { stream, model: old } = await filledStream(basin, "del-seal", 3, 9, SHAPE);
     const prefix = prefixOf(basin, stream);
 
     // Puts wait at the gate: the seal the next appends arm (the object's own alarm) is in flight while the
@@ -267,7 +222,7 @@ describe("deletion", () => {
     });
     const fresh: Rec[] = [];
     try {
-      await fill(old, basin, stream, 6, 10);
+      await fill(old, basin, stream, 6, 10, SHAPE);
       for (let i = 0; i < 300 && puts === 0; i++) await sleep(10);
       expect(puts).toBeGreaterThan(0);
       let deleted = false;
@@ -282,7 +237,7 @@ describe("deletion", () => {
       await vi.waitFor(async () => expect(await storedItems(basin, stream)).toBe(0), { timeout: 5_000, interval: 50 });
       expect(await r2Keys(prefix)).toEqual([]);
       await createStream(basin, stream);
-      await fill(fresh, basin, stream, 9, 9, true);
+      await fill(fresh, basin, stream, 9, 9, { ...SHAPE, invert: true });
     } finally {
       held.open();
       restore();
@@ -298,7 +253,7 @@ describe("deletion", () => {
     const streams = [uniqueStream("a"), uniqueStream("b")];
     for (const [i, stream] of streams.entries()) {
       await createStream(doomed, stream);
-      await fill([], doomed, stream, 10, 20 + i);
+      await fill([], doomed, stream, 10, 20 + i, SHAPE);
       await settle(doomed, stream);
       expect((await r2Keys(prefixOf(doomed, stream))).length).toBeGreaterThan(0);
     }

@@ -5,14 +5,14 @@
 // The workers project seals after 4 tail rows / 4096 bytes, 2048-byte segments (vitest.config.ts), so every
 // stream here spreads over many segments after a few appends.
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { expect } from "vitest";
+import { beforeAll, expect } from "vitest";
 import { meteredBytes } from "../../src/domain/metering";
 import { decodeReadBatch } from "../../src/protocol/s2/proto";
 import { FrameDecoder, openMessage } from "../../src/protocol/s2/s2s";
 import { decodeSegmentBlock, readSegmentIndex } from "../../src/storage/segment-codec";
 import { segmentPrefix } from "../../src/storage/segment-store";
 import { fromBase64, sseEvents, toBase64 } from "../history/wire";
-import { call, env, expectStatus, recordsPath, streamObject } from "./helpers";
+import { call, createBasin, createStream, env, expectStatus, recordsPath, streamObject, uniqueBasin, uniqueStream } from "./helpers";
 
 export type Bytes = Uint8Array;
 export interface Rec { seqNum: number; timestamp: number; headers: [Bytes, Bytes][]; body: Bytes }
@@ -62,6 +62,52 @@ export async function appendTo(model: Rec[], basin: string, stream: string, reco
   expect(ack.end.seq_num).toBe(model.length + records.length);
   records.forEach((r) => model.push({ seqNum: model.length, timestamp: r.timestamp ?? ack.end.timestamp, headers: r.headers ?? [], body: r.body }));
   return ack;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Test streams: one basin per file, streams filled with random records and sealed
+
+/** A basin of this test file's own, created before its tests run. */
+export function fileBasin(prefix: string): string {
+  const basin = uniqueBasin(prefix);
+  beforeAll(() => createBasin(basin));
+  return basin;
+}
+
+/** Timestamps of filled records: this plus 10 ms per seq num, distinct and increasing. */
+export const BASE_TS = 1_700_000_000_000;
+
+/** Filled batches: 1 to `recordsMax` records each, bodies of `bodyBytes[0]` up to (not including) `bodyBytes[1]`. */
+export interface FillShape {
+  recordsMax: number;
+  bodyBytes: [number, number];
+  /** The same shapes as without, other bytes. */
+  invert?: boolean;
+}
+
+/** Appends `batches` random batches (replayable by `seed`) and adds them to the model. */
+export async function fill(model: Rec[], basin: string, stream: string, batches: number, seed: number, shape: FillShape): Promise<void> {
+  const random = rng(seed);
+  const [bodyMin, bodyEnd] = shape.bodyBytes;
+  for (let i = 0; i < batches; i++) {
+    const records: NewRec[] = Array.from({ length: 1 + Math.floor(random() * shape.recordsMax) }, (_, j) => ({
+      timestamp: BASE_TS + (model.length + j) * 10,
+      body: randomBytes(random, bodyMin + Math.floor(random() * (bodyEnd - bodyMin))).map((x) => (shape.invert ? x ^ 0xff : x)),
+    }));
+    await appendTo(model, basin, stream, records);
+  }
+}
+
+/** A new stream (created with `config`), filled and sealed down to the thresholds: its name and its model. */
+export async function filledStream(
+  basin: string, prefix: string, batches: number, seed: number, shape: FillShape, config?: unknown,
+): Promise<{ stream: string; model: Rec[] }> {
+  const stream = uniqueStream(prefix);
+  await createStream(basin, stream, config);
+  const model: Rec[] = [];
+  await fill(model, basin, stream, batches, seed, shape);
+  await settle(basin, stream);
+  return { stream, model };
 }
 
 // ---------------------------------------------------------------------------------------------------------
