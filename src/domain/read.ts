@@ -145,13 +145,17 @@ export class BatchCollector {
   }
 
   /**
-   * Completes the batch if no record could fit any more. Offering is what otherwise completes it, so a
-   * caller that must fetch records first (from R2) asks this before fetching ones it could not take.
+   * Completes the batch if no record could fit any more, or, once it holds a record, if the next one is
+   * likely (`likelyBytes`, an estimate) not to fit its size. Offering is what otherwise completes it, so a
+   * caller that must fetch records first (from R2) asks this before fetching ones it could not take. A wrong
+   * estimate costs a smaller batch or a wasted fetch, never a record: the next batch starts where this ended.
    */
-  completeIfFull(): void {
+  completeIfFull(likelyBytes = METERED_BYTES_MIN): void {
     if (this.#end) return;
-    if (this.records.length >= this.batchMax.records || this.batchMax.bytes - this.#bytes < METERED_BYTES_MIN) this.#end = "batch_full";
-    else if (this.budget.exhausted) this.#end = "limit";
+    const bytesLeft = this.batchMax.bytes - this.#bytes;
+    if (this.records.length >= this.batchMax.records || bytesLeft < METERED_BYTES_MIN || (this.records.length > 0 && bytesLeft < likelyBytes)) {
+      this.#end = "batch_full";
+    } else if (this.budget.exhausted) this.#end = "limit";
   }
 
   /** Set once the batch is complete; undefined while it takes more. */

@@ -82,7 +82,9 @@ export class RecordReader {
     const wanted = segment.blocks.filter((block) => block.endSeqNum > collector.next);
     let i = 0;
     while (i < wanted.length) {
-      collector.completeIfFull();
+      // Packed bytes per record approximate metered bytes (fetchRun): a block of records larger than what
+      // the batch has left is not fetched for a record it would refuse.
+      collector.completeIfFull(wanted[i]!.size / (wanted[i]!.endSeqNum - wanted[i]!.startSeqNum));
       if (collector.end) return;
       if (expired(wanted[i]!, nowMs)) {
         collector.skipTo(wanted[i++]!.endSeqNum);

@@ -401,6 +401,36 @@ describe("the largest records", () => {
   });
 });
 
+describe("what a read fetches", () => {
+  it("records too large to share a batch: each sealed block is fetched once, none for a record the batch refuses", async () => {
+    const name = uniqueStream("fetch-once");
+    await createStream(basin, name);
+    const local: Rec[] = [];
+    const random = rng(78);
+    // ~600 KiB each: a batch (1 MiB) holds one, so every batch ends before the next sealed block.
+    for (let i = 0; i < 6; i++) {
+      await appendTo(local, basin, name, [{ body: randomBytes(random, 600 * 1024), timestamp: BASE_TS + i }]);
+      await settle(basin, name);
+    }
+    const segments = await segmentsOf(basin, name);
+    const sealed = segments[segments.length - 1]!.end;
+    expect(sealed).toBeGreaterThanOrEqual(4);
+    const prefix = prefixOf(basin, name);
+    let gets = 0;
+    const restore = hookBucket("get", (original, ...args) => {
+      if (String(args[0]).startsWith(prefix)) gets++;
+      return original(...args);
+    });
+    try {
+      const sse = await readSse(basin, name, query({ seqNum: 0 }, { count: local.length }));
+      expect(view(sse.records)).toEqual(view(local));
+    } finally {
+      restore();
+    }
+    expect(gets).toBe(sealed);
+  });
+});
+
 describe("rows stay under the 2 MB platform limit (local workerd would take up to ~8 MiB, so the code must refuse)", () => {
   it("a backlog of many tiny rows seals into segments whose index rows stay under 2 MB; a packed row over 2 MB is refused", async () => {
     // An object with no stream (so no alarm of its own), its tail filled directly with 20,000 one-record rows,

@@ -259,6 +259,15 @@ describe("BatchCollector: room and completion before fetching", () => {
     spent.completeIfFull();
     expect(spent.end).toBe("limit");
 
+    const likelyTooBig = new BatchCollector(0, new ReadBudget({}), { records: 1000, bytes: 100 });
+    likelyTooBig.completeIfFull(200);
+    expect(likelyTooBig.end, "the first record is always tried").toBeUndefined();
+    likelyTooBig.offer([rec(0, 50)]);
+    likelyTooBig.completeIfFull(30);
+    expect(likelyTooBig.end).toBeUndefined();
+    likelyTooBig.completeIfFull(50);
+    expect(likelyTooBig.end).toBe("batch_full");
+
     const open = new BatchCollector(0, new ReadBudget({ count: 3 }), { records: 1000, bytes: MIB });
     open.offer([rec(0), rec(1)]);
     open.completeIfFull();
