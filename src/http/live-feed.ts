@@ -46,6 +46,8 @@ export class LiveFeed {
   readonly #queue: FeedEvent[] = [];
   #queuedBytes = 0;
   #wake: (() => void) | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerAt = Infinity;
   #closed = false;
 
   private constructor(private readonly socket: WebSocket | undefined, private nextSeqNum: number, private readonly streamKey: string) {
@@ -71,20 +73,37 @@ export class LiveFeed {
     return feed;
   }
 
-  /** The next event, or `timeout` after `timeoutMs`. */
-  async next(timeoutMs: number): Promise<FeedEvent> {
+  /**
+   * The next event, or `timeout` once `deadlineMs` (epoch ms) may have passed: a `timeout` can come early,
+   * and the caller then simply looks at the clock and waits again.
+   */
+  async next(deadlineMs: number): Promise<FeedEvent> {
     if (this.#queue.length === 0) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
+      if (this.#timerAt > deadlineMs) this.#armTimer(deadlineMs);
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
-        timer = setTimeout(resolve, timeoutMs);
       });
-      clearTimeout(timer);
       this.#wake = undefined;
     }
     const event = this.#queue.shift();
     if (event?.kind === "batch") this.#queuedBytes -= batchBytes(event.batch);
     return event ?? { kind: "timeout" };
+  }
+
+  /**
+   * One timer per feed, re-armed only when it has fired or must fire sooner. Every delivery pushes the
+   * session's deadlines (heartbeat, idle) back; re-arming on each would cost a timer per reader per delivery,
+   * a tenth of the Worker's CPU with a thousand followers. A timer that fires before a deadline that moved
+   * later yields an early `timeout`.
+   */
+  #armTimer(atMs: number): void {
+    clearTimeout(this.#timer);
+    this.#timerAt = atMs;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#timerAt = Infinity;
+      this.#wake?.();
+    }, Math.max(0, atMs - Date.now()));
   }
 
   /** Bytes of record bodies and headers waiting for the reader (for tests of the bound). */
@@ -94,6 +113,8 @@ export class LiveFeed {
 
   /** Ends the subscription; a pending `next()` returns at once (with `timeout`) instead of waiting it out. */
   close(): void {
+    clearTimeout(this.#timer);
+    this.#timerAt = Infinity;
     if (this.#closed) return;
     this.#closed = true;
     try {

@@ -32,6 +32,8 @@ export interface SessionOptions {
    * stream is simply one that never gets new records, which is all S2 knows of it.
    */
   followClosure?: boolean;
+  /** The session ends normally at this time (epoch ms), even mid-wait: a connection with a lifetime. */
+  endAtMs?: number;
 }
 
 const heartbeatDelay = () => HEARTBEAT_MS_MIN + Math.random() * (HEARTBEAT_MS_MAX - HEARTBEAT_MS_MIN);
@@ -73,6 +75,7 @@ async function* sessionOutputs(
     return admitted.length === records.length ? records : admitted;
   };
 
+  const endAtMs = options.endAtMs ?? Infinity;
   let outcome = first;
   let { tail } = first;
   for (;;) {
@@ -85,7 +88,7 @@ async function* sessionOutputs(
       if (outcome.end === "caught_up") break;
       outcome = unwrap(await stub.readFrom(outcome.nextSeqNum, budget.remaining()));
     }
-    if (!canFollow(request) || signal.aborted) return;
+    if (!canFollow(request) || signal.aborted || Date.now() >= endAtMs) return;
 
     // Live: one subscription until it ends, then catch up again or resubscribe.
     yield { kind: "heartbeat", tail };
@@ -99,12 +102,12 @@ async function* sessionOutputs(
     try {
       for (;;) {
         const now = Date.now();
-        if (now >= idleDeadline || signal.aborted) return;
+        if (now >= idleDeadline || now >= endAtMs || signal.aborted) return;
         if (now >= heartbeatDue) {
           yield { kind: "heartbeat", tail };
           heartbeatDue = now + heartbeatDelay();
         }
-        const event = await feed.next(Math.min(idleDeadline, heartbeatDue) - now);
+        const event = await feed.next(Math.min(idleDeadline, heartbeatDue, endAtMs));
         if (event.kind === "timeout") continue;
         if (event.kind === "closed") {
           if (event.reason === "gone") unwrap({ ok: false, error: { code: "stream_not_found", message: "stream was deleted" } });

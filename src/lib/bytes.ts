@@ -39,9 +39,20 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
 
 const BASE64_PATTERN = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
+/**
+ * The TC39 base64 methods, native in workerd and about ten times faster than going through a binary string
+ * (with a thousand live readers of a base64 stream, encoding was a third of the Worker's CPU); Node 24, where
+ * the unit tests run, does not have them yet.
+ */
+const native = {
+  toBase64: (Uint8Array.prototype as { toBase64?: (this: Uint8Array) => string }).toBase64,
+  fromBase64: (Uint8Array as { fromBase64?: (text: string) => Uint8Array }).fromBase64,
+};
+
 /** Standard padded base64 (RFC 4648 §4); undefined for anything else. */
 export function fromBase64(text: string): Uint8Array | undefined {
   if (!BASE64_PATTERN.test(text)) return undefined;
+  if (native.fromBase64) return native.fromBase64(text);
   const binary = atob(text);
   const out = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
@@ -49,6 +60,7 @@ export function fromBase64(text: string): Uint8Array | undefined {
 }
 
 export function toBase64(bytes: Uint8Array): string {
+  if (native.toBase64) return native.toBase64.call(bytes);
   let binary = "";
   const chunk = 0x8000;
   for (let i = 0; i < bytes.length; i += chunk) {

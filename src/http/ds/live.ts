@@ -12,10 +12,12 @@ import { CURSOR_PARAM, STREAM_CURSOR, STREAM_SSE_DATA_ENCODING } from "../../pro
 import { renderOffset, startSeqNum, type OffsetStart } from "../../protocol/ds/offset";
 import { renderControlEvent, renderDataEvent } from "../../protocol/ds/sse";
 import type { GuardedRead } from "../../stream/guarded-types";
+import { concatBytes } from "../../lib/bytes";
+import { renderOncePerBatch } from "../batch-renders";
 import { readSession, type SessionTarget } from "../read-session";
 import { observeDelivered } from "../metrics/observe";
 import { isolateMetrics, type ReadKind } from "../metrics/registry";
-import { Rejection, unwrap } from "../s2/request";
+import { Rejection, unwrap } from "../rejection";
 import { rememberIncarnation } from "./edge-cache";
 import { dsBasin, dsStub, longPollTimeoutMs, type DsContext } from "./request";
 import { positionHeaders, readHeaders, viewBody, type ReadView } from "./responses";
@@ -117,8 +119,10 @@ function sseBody(c: DsContext, name: string, read: GuardedRead): ReadableStream<
     const last = records[records.length - 1];
     if (last) position = last.seqNum + 1;
     const ended = closed || (closedTail !== undefined && position >= closedTail);
-    const data = last ? renderDataEvent(renderSsePayload(records, read.contentType)) : "";
-    return { chunk: encoder.encode(data + control(ended)), ended };
+    const controlEvent = encoder.encode(control(ended));
+    if (!last) return { chunk: controlEvent, ended };
+    const dataEvent = renderOncePerBatch(records, read.contentType, () => encoder.encode(renderDataEvent(renderSsePayload(records, read.contentType))));
+    return { chunk: concatBytes([dataEvent, controlEvent]), ended };
   };
   const stop = () => {
     finished = true;
@@ -138,13 +142,13 @@ function sseBody(c: DsContext, name: string, read: GuardedRead): ReadableStream<
         controller.close();
         return;
       }
-      session = readSession(sessionTarget(c, name), read.outcome, liveRequest(read.fromSeqNum, undefined), abort.signal, { followClosure: true });
+      session = readSession(sessionTarget(c, name), read.outcome, liveRequest(read.fromSeqNum, undefined), abort.signal, { followClosure: true, endAtMs: deadline });
     },
     // Loops until it has something to send: a pull that enqueues nothing is not called again.
     async pull(controller) {
       try {
         for (;;) {
-          const next = session ? await nextBefore(session, deadline) : undefined;
+          const next = await session?.next();
           if (finished) return;
           if (!next || next.done) return end(controller);
           const output = next.value;
@@ -172,17 +176,4 @@ function sseBody(c: DsContext, name: string, read: GuardedRead): ReadableStream<
     },
     cancel: stop,
   });
-}
-
-/** The session's next output, or undefined once the connection has lived its time. */
-async function nextBefore<T>(session: AsyncGenerator<T>, deadlineMs: number): Promise<IteratorResult<T> | undefined> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), Math.max(0, deadlineMs - Date.now()));
-  });
-  try {
-    return await Promise.race([session.next(), expired]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

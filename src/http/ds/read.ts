@@ -6,7 +6,7 @@
 import { catchUpCacheControl, etagMatches, isShareable, NO_STORE } from "../../protocol/ds/caching";
 import { STREAM_CLOSED, STREAM_EXPIRES_AT, STREAM_NEXT_OFFSET, STREAM_TTL } from "../../protocol/ds/headers";
 import { renderOffset, startSeqNum, type OffsetStart } from "../../protocol/ds/offset";
-import { unwrap } from "../s2/request";
+import { unwrap } from "../rejection";
 import { CACHE_STATUS, cacheRead, cachedRead, rememberIncarnation } from "./edge-cache";
 import { dsStub, type DsContext } from "./request";
 import { reachedTail, readHeaders, viewBody, type ReadView } from "./responses";

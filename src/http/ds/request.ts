@@ -13,7 +13,7 @@ import { streamNameFromPath } from "../../protocol/ds/requests";
 import type { Operation } from "../../domain/access";
 import { authorize } from "../auth/authorize";
 import type { AppContext } from "../context";
-import { Rejection } from "../s2/request";
+import { Rejection } from "../rejection";
 
 export type DsContext = AppContext;
 

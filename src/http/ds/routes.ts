@@ -9,7 +9,7 @@ import { streamError } from "../../domain/errors";
 import { CONTROL_SEGMENT, LIVE_LONG_POLL, LIVE_PARAM, LIVE_SSE, PREFLIGHT_HEADERS } from "../../protocol/ds/headers";
 import { parseOffsetParam } from "../../protocol/ds/offset";
 import type { AppEnv } from "../context";
-import { Rejection, unwrap } from "../s2/request";
+import { Rejection, unwrap } from "../rejection";
 import { catchUp, head } from "./read";
 import { longPoll, sse } from "./live";
 import { authorizeOn, dsErrorResponse, dsOnError, streamNameOf, type DsContext } from "./request";

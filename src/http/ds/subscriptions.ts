@@ -16,7 +16,8 @@ import {
 } from "../../protocol/ds/subscription-json";
 import { authorize } from "../auth/authorize";
 import type { AppEnv } from "../context";
-import { readBody, unwrap } from "../s2/request";
+import { unwrap } from "../rejection";
+import { readBody } from "../s2/request";
 import { dsBasin, dsOnError, type DsContext } from "./request";
 import { withResponseHeaders } from "./responses";
 

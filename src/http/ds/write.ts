@@ -10,7 +10,8 @@ import { PRODUCER_EPOCH, PRODUCER_SEQ, STREAM_CLOSED, STREAM_NEXT_OFFSET } from 
 import { parseJsonMessages } from "../../protocol/ds/json";
 import { renderOffset } from "../../protocol/ds/offset";
 import { parseAppendHeaders, parseCreateHeaders } from "../../protocol/ds/requests";
-import { readBody, Rejection, unwrap } from "../s2/request";
+import { Rejection, unwrap } from "../rejection";
+import { readBody } from "../s2/request";
 import { forgetIncarnation } from "./edge-cache";
 import { authorizeOn, dsBasin, dsStub, newStreamConfig, streamNameOf, type DsContext } from "./request";
 import { subscriptionsEnabled } from "./subscriptions";

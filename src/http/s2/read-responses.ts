@@ -3,8 +3,9 @@
  * one unary batch that long-polls for the first new append when the read waits (S2-API §10.3).
  */
 import { streamError, type StreamError } from "../../domain/errors";
-import type { ReadBatch, ReadOutput, ReadRequest, SequencedRecord } from "../../domain/types";
+import type { ReadBatch, ReadOutput, ReadRequest } from "../../domain/types";
 import type { ReadOutcome } from "../../stream/stream-object";
+import { renderOncePerBatch } from "../batch-renders";
 import { readSession, type SessionTarget } from "../read-session";
 import {
   advanceProgress, renderSseBatch, renderSseBatchData, renderSseError, renderSsePing, SSE_DONE, START_PROGRESS, type SseProgress,
@@ -12,7 +13,7 @@ import {
 import type { Compression } from "../../protocol/compression";
 import type { RecordFormat } from "../../protocol/s2/json-records";
 import { renderErrorFrame, renderReadFrame, S2S_CONTENT_TYPE } from "../../protocol/s2/s2s";
-import { Rejection } from "./request";
+import { Rejection } from "../rejection";
 import { observeDelivered } from "../metrics/observe";
 
 /** Proxies must neither buffer nor transform a live stream (s2-lite sets the same). */
@@ -86,21 +87,9 @@ export function sseResponse(
   return new Response(body, { headers: { "content-type": "text/event-stream", ...STREAMING_HEADERS } });
 }
 
-/**
- * A live batch reaches every reader of the stream in this isolate as the same records array (live-feed.ts),
- * so its JSON is rendered once per format rather than once per reader: with a thousand followers, rendering
- * is most of the work of a delivery. Keyed weakly by the array, so it lives as long as the batch does.
- */
-const renderedBatches = new WeakMap<readonly SequencedRecord[], Map<string, string>>();
-
-function sharedBatchData(batch: ReadBatch, format: RecordFormat): string {
-  let byFormat = renderedBatches.get(batch.records);
-  if (!byFormat) renderedBatches.set(batch.records, (byFormat = new Map()));
-  const key = `${format}:${batch.tail ? `${batch.tail.seqNum}:${batch.tail.timestamp}` : "-"}`;
-  let data = byFormat.get(key);
-  if (data === undefined) byFormat.set(key, (data = renderSseBatchData(batch, format)));
-  return data;
-}
+/** The batch's JSON, once per batch, format and tail however many readers it reaches (batch-renders.ts). */
+const sharedBatchData = (batch: ReadBatch, format: RecordFormat): string =>
+  renderOncePerBatch(batch.records, `${format}:${batch.tail ? `${batch.tail.seqNum}:${batch.tail.timestamp}` : "-"}`, () => renderSseBatchData(batch, format));
 
 /**
  * An S2S read session (S2-API §12.4): ReadBatch frames, heartbeats as empty batches with a tail, a terminal

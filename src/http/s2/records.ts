@@ -28,8 +28,9 @@ import { clientAcceptEncoding } from "../compression";
 import type { AutoCreateTrigger } from "../../control/basin-object";
 import { appendInputSize, observeAppend } from "../metrics/observe";
 import { isolateMetrics } from "../metrics/registry";
+import { unwrap } from "../rejection";
 import {
-  basinOf, firstMediaType, isProtoType, json, readBody, readJsonBody, streamParam, unwrap, type S2Context,
+  basinOf, firstMediaType, isProtoType, json, readBody, readJsonBody, streamParam, type S2Context,
 } from "./request";
 
 const SSE_CONTENT_TYPE = "text/event-stream";

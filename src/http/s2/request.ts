@@ -18,9 +18,6 @@ import { tagErrorCode } from "../metrics/registry";
 
 export type S2Context = AppContext;
 
-// Still imported from here by records.ts, read-responses.ts and http/ds/*; new code imports ../rejection.
-export { Rejection, unwrap } from "../rejection";
-
 export function s2ErrorResponse(error: StreamError): Response {
   const { status, body } = renderS2Error(error);
   const headers: Record<string, string> = { "content-type": "application/json" };
@@ -72,20 +69,15 @@ export function streamParam(c: S2Context): Result<string, StreamError> {
 const ENCODED_BODY_SLACK_BYTES = 16 * 1024;
 
 /**
- * A refused body is still read and dropped up to this size before the refusal goes out: an HTTP/1.1 client that
- * sends its whole body before reading the answer (fetch does) otherwise sees the connection reset instead of the
- * error, because the runtime closes a connection whose request body is left unread. Larger bodies are cut off.
+ * A refused body whose declared length is at most this is read and dropped before the refusal goes out: an
+ * HTTP/1.1 client that sends its whole body before reading the answer (fetch does) otherwise sees the
+ * connection reset instead of the error, because the runtime closes a connection whose request body is left
+ * unread. A larger declared body, or a body without a length that runs past the limit, is cut off at once.
  */
-const REFUSED_BODY_DRAIN_BYTES = 32 * 1024 * 1024;
+const REFUSED_BODY_DRAIN_BYTES = 16 * 1024 * 1024;
 
-async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>, alreadyRead: number): Promise<void> {
-  let read = alreadyRead;
-  while (read <= REFUSED_BODY_DRAIN_BYTES) {
-    const { done, value } = await reader.read();
-    if (done) return;
-    read += value.length;
-  }
-  await reader.cancel();
+async function discard(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+  while (!(await reader.read()).done);
 }
 
 /**
@@ -103,7 +95,8 @@ export async function readBody(c: S2Context, code: MessageErrorCode): Promise<Re
   if (!body) return ok(new Uint8Array());
   const reader = body.getReader();
   if (declared > limit) {
-    await discardRest(reader, 0);
+    if (declared <= REFUSED_BODY_DRAIN_BYTES) await discard(reader);
+    else await reader.cancel();
     return err(refusal);
   }
   const chunks: Uint8Array[] = [];
@@ -113,7 +106,7 @@ export async function readBody(c: S2Context, code: MessageErrorCode): Promise<Re
     if (done) break;
     total += value.length;
     if (total > limit) {
-      await discardRest(reader, total);
+      await reader.cancel();
       return err(refusal);
     }
     chunks.push(value);
