@@ -179,8 +179,9 @@ export class StreamStore {
       "UPDATE stream_meta SET next_seq_num = ?, last_timestamp = ?, fencing_token = ?, trim_point = ?, last_append_ms = ?",
       state.tail.seqNum, state.tail.timestamp, state.fencingToken, state.trimPoint, Date.now(),
     );
-    // The key bound lets SQLite range-scan instead of reading every row on every append.
-    this.#deleteRowsWhere("start_seq_num < ?1 AND end_seq_num <= ?1", state.trimPoint);
+    // A stream never trimmed (almost all) has nothing below its trim point; the key bound lets SQLite
+    // range-scan instead of reading every row.
+    if (state.trimPoint > 0) this.#deleteRowsWhere("start_seq_num < ?1 AND end_seq_num <= ?1", state.trimPoint);
   }
 
   /**
@@ -275,8 +276,10 @@ export class StreamStore {
 
   /** Whether exactly `count` rows still cover [start, end): nothing in the range was trimmed meanwhile. */
   rowsIntact(startSeqNum: number, endSeqNum: number, count: number): boolean {
+    // The key range bounds the scan to the rows being sealed, not the whole tail after them.
     return this.sql.exec<{ n: number }>(
-      "SELECT count(*) AS n FROM record_batches WHERE start_seq_num >= ? AND end_seq_num <= ?", startSeqNum, endSeqNum,
+      "SELECT count(*) AS n FROM record_batches WHERE start_seq_num >= ?1 AND start_seq_num < ?2 AND end_seq_num <= ?2",
+      startSeqNum, endSeqNum,
     ).one().n === count;
   }
 

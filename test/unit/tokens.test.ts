@@ -2,7 +2,7 @@
 // claims or signature, another root key, a mangled shape — verifies as nothing; secrets compare exactly.
 import { describe, expect, it } from "vitest";
 import type { TokenClaims } from "../../src/domain/access";
-import { secretsEqual, signToken, verifyToken } from "../../src/http/auth/tokens";
+import { matchesSecret, secretsEqual, signToken, verifyToken } from "../../src/http/auth/tokens";
 
 const ROOT = "unit-root-token-abcdef";
 
@@ -91,5 +91,21 @@ describe("secretsEqual", () => {
     expect(await secretsEqual(ROOT, ROOT.toUpperCase())).toBe(false);
     expect(await secretsEqual("", "a")).toBe(false);
     expect(await secretsEqual("é", "e\u0301")).toBe(false);
+  });
+});
+
+describe("matchesSecret", () => {
+  it("answers as secretsEqual, the first time and from memory, per secret", async () => {
+    for (let round = 0; round < 2; round++) {
+      expect(await matchesSecret(ROOT, ROOT)).toBe(true);
+      expect(await matchesSecret(`${ROOT}x`, ROOT)).toBe(false);
+      expect(await matchesSecret(ROOT, `${ROOT}x`)).toBe(false);
+      expect(await matchesSecret("", ROOT)).toBe(false);
+    }
+  });
+
+  it("forgets the oldest of many presented tokens and still answers right", async () => {
+    for (let i = 0; i < 300; i++) expect(await matchesSecret(`guess-${i}`, ROOT)).toBe(false);
+    expect(await matchesSecret(ROOT, ROOT)).toBe(true);
   });
 });

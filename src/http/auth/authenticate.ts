@@ -12,7 +12,7 @@ import { err, ok, type Result } from "../../lib/result";
 import type { AppEnv } from "../context";
 import { challenge, WWW_AUTHENTICATE } from "./challenge";
 import { isRevoked } from "./revocations";
-import { secretsEqual, verifyToken } from "./tokens";
+import { matchesSecret, verifyToken } from "./tokens";
 
 const BEARER = /^Bearer +([\x21-\x7e]+) *$/i;
 
@@ -38,7 +38,7 @@ export async function resolvePrincipal(authorization: string | undefined, env: E
   const token = BEARER.exec(authorization)?.[1];
   if (!token) return authn("malformed Authorization header: expected `Bearer <token>`");
   if (!env.ROOT_TOKEN) return authn("no tokens are accepted: the ROOT_TOKEN secret is not set");
-  if (await secretsEqual(token, env.ROOT_TOKEN)) return ok({ kind: "root" });
+  if (await matchesSecret(token, env.ROOT_TOKEN)) return ok({ kind: "root" });
   const claims = await verifyToken(token, env.ROOT_TOKEN);
   if (!claims) return authn("invalid access token");
   if (claims.expiresAtMs !== null && claims.expiresAtMs <= Date.now()) return authn("access token expired");

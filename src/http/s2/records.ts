@@ -46,7 +46,7 @@ export function recordFormat(c: S2Context): Result<RecordFormat, StreamError> {
 const wantsProto = (c: S2Context) => isProtoType(firstMediaType(c.req.header("accept")));
 
 const protobuf = (bytes: Uint8Array) =>
-  new Response(bytes, { headers: { "content-type": PROTOBUF_CONTENT_TYPE } });
+  new Response(bytes, { headers: { "content-type": PROTOBUF_CONTENT_TYPE, "content-length": String(bytes.length) } });
 
 /** `Content-Type: s2s/proto` asks for a session, even on a GET (S2-API §1.5). */
 const wantsS2s = (c: S2Context) => firstMediaType(c.req.header("content-type")) === S2S_CONTENT_TYPE;

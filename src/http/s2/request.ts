@@ -9,10 +9,10 @@ import { checkBasinName, checkStreamName } from "../../domain/names";
 import { streamPrefix } from "../auth/authorize";
 import { challenge, WWW_AUTHENTICATE } from "../auth/challenge";
 import type { AppContext } from "../context";
-import { concatBytes, fromUtf8Strict } from "../../lib/bytes";
+import { concatBytes, fromUtf8Strict, utf8 } from "../../lib/bytes";
 import { err, ok, type Result } from "../../lib/result";
 import { renderS2Error } from "../../protocol/s2/errors";
-import { decompress } from "../../protocol/compression";
+import { decompress, type Compression } from "../../protocol/compression";
 import { requestEncoding } from "../compression";
 import { tagErrorCode } from "../metrics/registry";
 
@@ -25,8 +25,11 @@ export function s2ErrorResponse(error: StreamError): Response {
   return tagErrorCode(new Response(body, { status, headers }), error.code);
 }
 
-export const json = (value: unknown, status = 200, headers: Record<string, string> = {}) =>
-  new Response(JSON.stringify(value), { status, headers: { "content-type": "application/json", ...headers } });
+/** A JSON answer with its length declared, so compressResponses passes a small one on without reading it. */
+export function json(value: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  const body = utf8(JSON.stringify(value));
+  return new Response(body, { status, headers: { "content-type": "application/json", "content-length": String(body.length), ...headers } });
+}
 
 /**
  * The basin of a basin-scoped call: the `s2-basin` header (as s2-lite), else a `{basin}.<BASIN_DOMAIN>`
@@ -88,11 +91,15 @@ async function discard(reader: ReadableStreamDefaultReader<Uint8Array>): Promise
 export async function readBody(c: S2Context, code: MessageErrorCode): Promise<Result<Uint8Array, StreamError>> {
   const encoding = requestEncoding(c.req.header("content-encoding"));
   if (!encoding.ok) return err(streamError("bad_header", encoding.error));
-  const limit = REQUEST_BODY_BYTES_MAX + (encoding.value === "none" ? 0 : ENCODED_BODY_SLACK_BYTES);
-  const declared = Number(c.req.header("content-length") ?? "0");
+  const coding = encoding.value;
+  const limit = REQUEST_BODY_BYTES_MAX + (coding === "none" ? 0 : ENCODED_BODY_SLACK_BYTES);
+  const length = c.req.header("content-length");
+  const declared = Number(length ?? "0");
   const refusal = streamError(code, `request body exceeds ${REQUEST_BODY_BYTES_MAX} bytes`);
   const body = c.req.raw.body;
   if (!body) return ok(new Uint8Array());
+  // A declared length within the limit is all the runtime will deliver: one native read, no chunk loop.
+  if (length !== undefined && declared <= limit) return decodeBody(new Uint8Array(await c.req.raw.arrayBuffer()), coding, code);
   const reader = body.getReader();
   if (declared > limit) {
     if (declared <= REFUSED_BODY_DRAIN_BYTES) await discard(reader);
@@ -111,10 +118,13 @@ export async function readBody(c: S2Context, code: MessageErrorCode): Promise<Re
     }
     chunks.push(value);
   }
-  const raw = concatBytes(chunks);
-  if (encoding.value === "none" || raw.length === 0) return ok(raw);
-  const decoded = decompress(raw, encoding.value, REQUEST_BODY_BYTES_MAX);
-  return decoded.ok ? decoded : err(streamError(code, `request body (Content-Encoding: ${encoding.value}): ${decoded.error}`));
+  return decodeBody(concatBytes(chunks), coding, code);
+}
+
+function decodeBody(raw: Uint8Array, coding: Compression, code: MessageErrorCode): Result<Uint8Array, StreamError> {
+  if (coding === "none" || raw.length === 0) return ok(raw);
+  const plain = decompress(raw, coding, REQUEST_BODY_BYTES_MAX);
+  return plain.ok ? plain : err(streamError(code, `request body (Content-Encoding: ${coding}): ${plain.error}`));
 }
 
 /** First media type of a header, lowercased, parameters dropped (S2-API §1.5). */
