@@ -1,5 +1,5 @@
 // The local front of `npm start`: one public port that answers both HTTP/1.1 and HTTP/2 cleartext (h2c with
-// prior knowledge), in front of `wrangler dev` on an internal loopback port.
+// prior knowledge), in front of the worker (Miniflare, scripts/local-server.mjs) on an internal loopback port.
 //
 // Why: workerd serves only HTTP/1.1 locally (PLATFORM.md §4), but the S2 TypeScript SDK in Node opens its
 // append and read sessions as S2S over HTTP/2, h2c for `http://` endpoints (S2-API §12, §19.13). With this
@@ -7,8 +7,8 @@
 //
 //   client ──TCP──▶ front :PORT ──┬─ first bytes are the h2 preface "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 //                                 │    → node:http2 session; each stream is proxied as one HTTP/1.1 request
-//                                 │      (chunked body) to wrangler, bodies streamed both ways at once
-//                                 └─ anything else → a raw TCP pipe to wrangler (HTTP/1.1, WebSocket upgrades
+//                                 │      (chunked body) to the worker, bodies streamed both ways at once
+//                                 └─ anything else → a raw TCP pipe to the worker (HTTP/1.1, WebSocket upgrades
 //                                      and full-duplex chunked bodies pass through untouched)
 //
 // Full duplex matters for S2S append sessions: acks stream back while the client is still sending inputs.
@@ -31,7 +31,7 @@ const STREAM_WINDOW_BYTES = 4 * 1024 * 1024;
 const SESSION_WINDOW_BYTES = 16 * 1024 * 1024;
 
 /**
- * Starts the front. `upstream` is wrangler dev's loopback address. Resolves once listening, with the bound
+ * Starts the front. `upstream` is the worker's loopback address. Resolves once listening, with the bound
  * port (useful with `port: 0`) and `close()`, which stops accepting and ends open connections.
  *
  * @param {{ host: string, port: number, upstream: { host: string, port: number }, log?: (line: string) => void }} options
