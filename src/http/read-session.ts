@@ -5,14 +5,16 @@
  * session budget (count, bytes, until) spans the whole session; `wait` is an idle timeout that only
  * delivered records reset.
  */
+import type { Principal } from "../domain/access";
 import { canFollow, ReadBudget } from "../domain/read";
 import type { ReadOutput, ReadRequest, SequencedRecord } from "../domain/types";
 import { streamStub, type Env } from "../env";
 import type { ReadOutcome } from "../stream/stream-object";
+import { principalLapse } from "./auth/authenticate";
 import { LiveFeed } from "./live-feed";
 import { observeDelivered } from "./metrics/observe";
 import { isolateMetrics } from "./metrics/registry";
-import { unwrap } from "./rejection";
+import { Rejection, unwrap } from "./rejection";
 
 /** S2 sends a heartbeat after 5–15 s (random) without a batch; clients give up after ~20–25 s (S2-API §10.4). */
 const HEARTBEAT_MS_MIN = 5_000;
@@ -24,6 +26,8 @@ export interface SessionTarget {
   env: Env;
   basin: string;
   stream: string;
+  /** Whose session it is: one whose token expires or is revoked meanwhile ends with `authn`. */
+  principal: Principal;
 }
 
 export interface SessionOptions {
@@ -52,6 +56,12 @@ export async function* readSession(
   isolateMetrics.sessionOpened();
   try {
     for await (const output of sessionOutputs(target, first, request, signal, options)) {
+      // Before every batch and heartbeat, so even an idle session ends within a heartbeat interval (plus the
+      // revocation list's refresh) of its token lapsing.
+      if (target.principal.kind === "token") {
+        const lapse = await principalLapse(target.principal, target.env);
+        if (lapse) throw new Rejection(lapse);
+      }
       if (output.kind === "batch") observeDelivered(output.batch.records);
       yield output;
     }

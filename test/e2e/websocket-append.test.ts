@@ -43,8 +43,8 @@ class WsAppender {
   readonly closed: Promise<{ code: number; reason: string }>;
   readonly #socket: WebSocket;
 
-  constructor(stream: string, query = "") {
-    const url = `${baseUrl().replace(/^http/, "ws")}${appendPath(stream)}?basin=${basin}&access_token=${TEST_ROOT_TOKEN}${query}`;
+  constructor(stream: string, query = "", token = TEST_ROOT_TOKEN) {
+    const url = `${baseUrl().replace(/^http/, "ws")}${appendPath(stream)}?basin=${basin}&access_token=${token}${query}`;
     this.#socket = new WebSocket(url);
     this.#socket.binaryType = "arraybuffer";
     this.opened = new Promise((resolve, reject) => {
@@ -192,6 +192,28 @@ async function upgradeStatus(path: string, headers: Record<string, string> = {})
   for await (const chunk of res) text += chunk;
   return { status: res.statusCode!, body: text ? JSON.parse(text) : undefined };
 }
+
+describe("WebSocket append session of an issued token", () => {
+  it("stops with 401 authn at the first input after the token is revoked: nothing after it stored", async () => {
+    const stream = await newStream();
+    const id = `ws-revoked-${Date.now()}`;
+    const issued = await api("/access-tokens", {
+      method: "POST",
+      json: { id, scope: { basins: { prefix: "" }, streams: { prefix: "" }, ops: ["append"] } },
+    });
+    expect(issued.status).toBe(201);
+    const ws = new WsAppender(stream, "", (await jsonOf(issued)).access_token);
+    await ws.opened;
+    ws.send(jsonInput(["before"]));
+    await ws.waitFor(1);
+    expect((await api(`/access-tokens/${id}`, { method: "DELETE" })).status).toBe(204);
+    ws.send(jsonInput(["after"]));
+    expect((await ws.closed).code).toBe(4401);
+    expect(textSpans(ws.received)).toEqual([[0, 1]]);
+    expect(ws.received.at(-1)).toEqual({ kind: "text", value: { type: "error", error: { code: "authn", message: "access token revoked" } } });
+    expect(await bodiesOf(stream)).toEqual(["before"]);
+  });
+});
 
 describe("WebSocket append session: refusals before the upgrade", () => {
   it("accepts the token from access_token on an upgrade, and refuses a wrong one with 401", async () => {

@@ -54,7 +54,7 @@ describe("faults: a follower that does not keep up", () => {
     // What the first read of an empty stream found: nothing, caught up at seq 0.
     const start = { records: [], tail: { seqNum: 0, timestamp: 0 }, nextSeqNum: 0, end: "caught_up" as const };
     const abort = new AbortController();
-    const session = readSession({ env, basin, stream }, start, request, abort.signal);
+    const session = readSession({ env, basin, stream, principal: { kind: "root" } }, start, request, abort.signal);
     const seen: number[] = [];
     const take = (output: ReadOutput) => {
       if (output.kind === "batch") for (const r of output.batch.records) seen.push(r.seqNum);

@@ -3,6 +3,7 @@
 // never wake it. Covers SSE, long-poll and WebSocket readers across eviction, object resets and deletion.
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { as, issue, tokenId } from "./auth-helpers";
 import {
   appendOk, call, createBasin, createStream, env, expectS2Error, expectStatus, recordsPath, uniqueBasin, uniqueStream,
 } from "./helpers";
@@ -459,5 +460,48 @@ describe("WebSocket reads", () => {
     await expectS2Error(await openWs(stream, "basin=NO"), 400, "bad_query");
     await expectS2Error(await openWs(stream, "seq_num=0"), 400, "bad_header");
     await expectS2Error(await openWs(stream, `seq_num=0`, { "s2-basin": basin, "s2-format": "nope" }), 400, "bad_header");
+  });
+});
+
+describe("a read session of an issued token", () => {
+  const openSseAs = async (token: string, stream: string) =>
+    new SseReader(await as(token, `${recordsPath(stream)}?seq_num=0`, { basin, headers: { accept: "text/event-stream" } }));
+
+  async function expectAuthnEnd(reader: SseReader, message: string): Promise<void> {
+    const event = await reader.nextNonPing();
+    expect(event?.event, JSON.stringify(event)).toBe("error");
+    expect(JSON.parse(event!.data)).toEqual({ code: "authn", message });
+    expect(await reader.next()).toBeUndefined();
+  }
+
+  it("ends with authn when its token is revoked, instead of delivering the next batch", async () => {
+    const stream = await newStream(["a"]);
+    const id = tokenId("live");
+    const reader = await openSseAs(await issue({ ops: ["read"] }, { id }), stream);
+    expect((await reader.expectBatch()).records.map((r) => r.body)).toEqual(["a"]);
+    await reader.expectPing();
+    await expectStatus(await call(`/access-tokens/${id}`, { method: "DELETE" }), 204);
+    await appendOk(basin, stream, ["b"]);
+    await expectAuthnEnd(reader, "access token revoked");
+  });
+
+  it("ends with authn when its token expires, instead of delivering the next batch", async () => {
+    const stream = await newStream(["a"]);
+    const expiresAtMs = Date.now() + 1_500;
+    const reader = await openSseAs(await issue({ ops: ["read"] }, { expires_at: new Date(expiresAtMs).toISOString() }), stream);
+    expect((await reader.expectBatch()).records.map((r) => r.body)).toEqual(["a"]);
+    await reader.expectPing();
+    await sleep(expiresAtMs - Date.now() + 100);
+    await appendOk(basin, stream, ["b"]);
+    await expectAuthnEnd(reader, "access token expired");
+  });
+
+  it("of the root token goes on delivering", async () => {
+    const stream = await newStream(["a"]);
+    const reader = await openSse(stream, "seq_num=0");
+    await reader.expectBatch();
+    await appendOk(basin, stream, ["b"]);
+    expect((await reader.expectBatch()).records.map((r) => r.body)).toEqual(["b"]);
+    await reader.cancel();
   });
 });

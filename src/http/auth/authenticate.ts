@@ -16,7 +16,6 @@ import { matchesSecret, verifyToken } from "./tokens";
 
 const BEARER = /^Bearer +([\x21-\x7e]+) *$/i;
 
-
 /** Query parameter carrying the bearer token of a WebSocket upgrade (see `authorizationOf`). */
 export const ACCESS_TOKEN_PARAM = "access_token";
 
@@ -41,10 +40,24 @@ export async function resolvePrincipal(authorization: string | undefined, env: E
   if (await matchesSecret(token, env.ROOT_TOKEN)) return ok({ kind: "root" });
   const claims = await verifyToken(token, env.ROOT_TOKEN);
   if (!claims) return authn("invalid access token");
-  if (claims.expiresAtMs !== null && claims.expiresAtMs <= Date.now()) return authn("access token expired");
-  if (await isRevoked(env, claims.id)) return authn("access token revoked");
+  const principal: Principal = { kind: "token", claims };
+  const lapse = await principalLapse(principal, env);
+  if (lapse) return err(lapse);
   if (effectiveOps(claims.scope).size === 0) return authn("access token grants nothing");
-  return ok({ kind: "token", claims });
+  return ok(principal);
+}
+
+/**
+ * Why an issued token no longer holds, if it does not: it expired or was revoked. Checked per request, and
+ * again through a long session (read-session.ts), which then ends with the error a new request would get.
+ * The root token and anonymous grants do not lapse.
+ */
+export async function principalLapse(principal: Principal, env: Env): Promise<StreamError | undefined> {
+  if (principal.kind !== "token") return undefined;
+  const { claims } = principal;
+  if (claims.expiresAtMs !== null && claims.expiresAtMs <= Date.now()) return streamError("authn", "access token expired");
+  if (await isRevoked(env, claims.id)) return streamError("authn", "access token revoked");
+  return undefined;
 }
 
 /**

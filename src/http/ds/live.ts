@@ -31,7 +31,8 @@ const SSE_LIFETIME_MS = 55_000;
 const liveRequest = (fromSeqNum: number, waitSecs: number | undefined): ReadRequest =>
   ({ start: { kind: "seq_num", seqNum: fromSeqNum }, limits: {}, clamp: true, waitSecs });
 
-const sessionTarget = (c: DsContext, name: string): SessionTarget => ({ env: c.env, basin: dsBasin(c.env), stream: name });
+const sessionTarget = (c: DsContext, name: string): SessionTarget =>
+  ({ env: c.env, basin: dsBasin(c.env), stream: name, principal: c.get("principal") });
 
 async function firstRead(c: DsContext, name: string, start: OffsetStart, kind: ReadKind): Promise<GuardedRead> {
   isolateMetrics.readStarted("ds", kind);

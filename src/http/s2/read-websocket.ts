@@ -107,7 +107,7 @@ async function upgradeRead(c: S2Context, next: Next): Promise<Response | void> {
   const stop = () => abort.abort();
   server.addEventListener("close", stop);
   server.addEventListener("error", stop);
-  const outputs = readSession({ env: c.env, basin, stream: name }, first, session, abort.signal);
+  const outputs = readSession({ env: c.env, basin, stream: name, principal: c.get("principal") }, first, session, abort.signal);
   void relay(server, outputs, format, { ...(resumed ?? START_PROGRESS) }, abort.signal);
   return new Response(null, { status: 101, webSocket: client });
 }

@@ -10,6 +10,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../context";
 import { checkAppendInput } from "../../domain/append";
 import { parseCommand } from "../../domain/commands";
+import { principalLapse } from "../auth/authenticate";
 import { authorize } from "../auth/authorize";
 import { streamError, type StreamError } from "../../domain/errors";
 import { capUnaryRequest, checkReadRequest } from "../../domain/read";
@@ -98,6 +99,10 @@ export async function openAppendSession(c: S2Context, basin: string, name: strin
   const stub = streamStub(c.env, basin, name);
   await withAutoCreate(c, basin, name, "append", () => stub.checkTail());
   return async (input) => {
+    // A session outlives its request's authentication: a token that expires or is revoked meanwhile stops
+    // appending with the error a new request would get.
+    const lapse = await principalLapse(c.get("principal"), c.env);
+    if (lapse) return err(lapse);
     const checked = checkAppendInput(input);
     if (!checked.ok) return checked;
     authorizeCommands(c, checked.value, basin, name);
@@ -129,7 +134,7 @@ export const recordRoutes = new Hono<AppEnv>()
     const format = unwrap(recordFormat(c));
     const request = unwrap(checkReadRequest(unwrap(parseReadQuery(new URL(c.req.url).searchParams))));
     const stub = streamStub(c.env, basin, name);
-    const target = { env: c.env, basin, stream: name };
+    const target = { env: c.env, basin, stream: name, principal: c.get("principal") };
     if (wantsS2s(c)) {
       // No unary caps: budgets span the session, as for SSE; frames are compressed per Accept-Encoding.
       isolateMetrics.readStarted("s2", "streaming");
