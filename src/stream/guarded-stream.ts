@@ -133,6 +133,11 @@ export class GuardedStream {
         break;
     }
     const { batches, lifecycle: next, producer: producerState } = decision;
+    // Only what writes rows waits for room: a duplicate, a repeated close or a refusal is answered as ever.
+    if (batches.length > 0) {
+      const room = this.host.tailRoom();
+      if (!room.ok) return room;
+    }
     const retentionMs = retentionExpiresAtMs(meta.config, nowMs);
     this.host.ctx.storage.transactionSync(() => {
       for (const batch of batches) this.host.store.appendBatch(batch.records, batch.state, retentionMs);

@@ -26,6 +26,8 @@ export interface StreamHost {
   readFrom(seqNum: number, limits: ReadLimits): Promise<Result<ReadOutcome, StreamError>>;
   /** The append batch holding `seqNum`, sealed or not, as [start, end); undefined if none. */
   batchAt(seqNum: number): { start: number; end: number } | undefined;
+  /** Room for more tail rows: refused, retryably, while sealing is behind (the tail bound). */
+  tailRoom(): Result<void, StreamError>;
   /** Asks for the object's alarm no later than `atMs` (alarm-clock.ts). */
   armAlarm(atMs: number): Promise<void>;
   /** Removes every trace of the stream (StreamObject.destroy). */

@@ -118,6 +118,7 @@ export class StreamObject extends DurableObject<Env> {
       },
       readFrom: (seqNum, limits) => this.#readFrom(seqNum, limits),
       batchAt: (seqNum) => this.#store.batchAt(seqNum) ?? this.#segmentIndex.batchAt(seqNum),
+      tailRoom: () => this.#tailRoom(),
       armAlarm: (atMs) => this.#alarm.armBy(atMs),
       destroy: () => this.destroy(),
     };
@@ -385,10 +386,6 @@ export class StreamObject extends DurableObject<Env> {
   }
 
   appendGuarded(request: GuardedAppend): Result<GuardedAppendAck, StreamError> {
-    if (this.#meta) {
-      const room = this.#tailRoom();
-      if (!room.ok) return room;
-    }
     const before = this.#meta?.state.tail.seqNum ?? 0;
     const acked = this.#guarded.append(request);
     if (acked.ok) this.#scheduleMaintenance(Date.now());

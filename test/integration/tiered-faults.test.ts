@@ -297,6 +297,12 @@ describe("R2 unavailable for a while", () => {
       }
       expect(dsRefused).toBe(503);
       expect((await tailRowsOf(DS_BASIN, dsName)).reduce((n, r) => n + r.bytes, 0)).toBeLessThan(4 * 1024 * 1024 + 1024 * 1024);
+      // Only what would write rows waits for room: closing takes no row, and then an append is the protocol's
+      // 409 (closed), not a 503 that a retry could never get past.
+      const close = await ds(dsName, { method: "POST", headers: { "stream-closed": "true" } });
+      expect(close.status).toBe(204);
+      const afterClose = await ds(dsName, { method: "POST", headers: { "content-type": "text/plain" }, body: "late" });
+      expect(afterClose.status).toBe(409);
 
       // Everything acknowledged is readable meanwhile (from the tail).
       expect(view((await readUnaryJson(basin, stream, query({ seqNum: 0 }, { count: 6 }))).records)).toEqual(view(model.slice(0, 6)));
