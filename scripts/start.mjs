@@ -3,9 +3,7 @@
 // clients such as the S2 TypeScript SDK in Node work with default settings. Miniflare listens on a loopback port
 // of its own. Options: `--var NAME:VALUE` (repeatable; over wrangler.toml's [vars]), `--inspector-port N`,
 // `--log-level none|error|warn|info|debug`.
-import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -52,13 +50,14 @@ function freePort() {
 }
 
 const configPath = join(root, "wrangler.toml");
-const buildDir = await mkdtemp(join(tmpdir(), "edgestream-build-"));
+// Next to the state it serves, rebuilt on every start: nothing piles up when a server is killed, and two
+// servers never share a bundle unless they share (and would fight over) the state.
+const buildDir = join(dataDir, "bundle");
 let worker;
 let front;
 const shutdown = async (code) => {
   await front?.close();
   await worker?.close().catch(() => {});
-  await rm(buildDir, { recursive: true, force: true });
   process.exit(code);
 };
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
