@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { Log, LogLevel, Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 
-/** Env for every wrangler/Miniflare process: nothing may reach the network. */
-export function offlineEnv() {
+/** Env for the wrangler build: nothing may reach the network. */
+function offlineEnv() {
   return {
     ...process.env,
     WRANGLER_SEND_METRICS: "false",

@@ -60,11 +60,9 @@ const shutdown = async (code) => {
   await worker?.close().catch(() => {});
   process.exit(code);
 };
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
-  // Mirror a signal death the conventional way (128 + n) so callers see why it stopped.
-  const numbers = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
-  process.on(signal, () => void shutdown(128 + numbers[signal]));
-}
+// Exit as a death by that signal conventionally reads (128 + n), so callers see why it stopped.
+const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+for (const [signal, number] of Object.entries(SIGNAL_NUMBERS)) process.on(signal, () => void shutdown(128 + number));
 
 try {
   const bundle = await buildWorker({ root, configPath, outDir: buildDir });
