@@ -96,7 +96,7 @@ async function* sessionOutputs(
       tail = outcome.tail;
       if (budget.exhausted || outcome.end === "limit") return;
       if (outcome.end === "caught_up") break;
-      outcome = unwrap(await stub.readFrom(outcome.nextSeqNum, budget.remaining()));
+      outcome = unwrap(await readRetrying(() => stub.readFrom(outcome.nextSeqNum, budget.remaining())));
     }
     if (!canFollow(request) || signal.aborted || Date.now() >= endAtMs) return;
 
@@ -140,6 +140,25 @@ async function* sessionOutputs(
       signal.removeEventListener("abort", onAbort);
       feed.close();
     }
-    outcome = unwrap(await stub.readFrom(nextSeqNum, budget.remaining()));
+    outcome = unwrap(await readRetrying(() => stub.readFrom(nextSeqNum, budget.remaining())));
+  }
+}
+
+/** Attempts of a catch-up read whose object was reset under it, before the session gives up. */
+const READ_ATTEMPTS_MAX = 3;
+
+/**
+ * A catch-up read over RPC. An object reset mid-call (a deploy, an eviction) fails it with an error the platform
+ * marks `retryable`; a read has no side effects, so it is tried again after a pause rather than ending the
+ * session with `other`. Anything else, or a reset that outlasts the attempts, ends the session as before.
+ */
+async function readRetrying<T>(read: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await read();
+    } catch (error) {
+      if (attempt >= READ_ATTEMPTS_MAX || (error as { retryable?: unknown }).retryable !== true) throw error;
+      await new Promise((resolve) => setTimeout(resolve, RESUBSCRIBE_DELAY_MS * attempt));
+    }
   }
 }
