@@ -3,12 +3,11 @@
 // clients such as the S2 TypeScript SDK in Node work with default settings. Miniflare listens on a loopback port
 // of its own. Options: `--var NAME:VALUE` (repeatable; over wrangler.toml's [vars]), `--inspector-port N`,
 // `--log-level none|error|warn|info|debug`.
-import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { startFront } from "./local-front.mjs";
-import { buildWorker, runWorker } from "./local-server.mjs";
+import { buildWorker, freePort, runWorker } from "./local-server.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const host = process.env.EDGESTREAM_HOST || "127.0.0.1";
@@ -37,18 +36,6 @@ function fail(message) {
   process.exit(1);
 }
 
-/** A free loopback port for the worker (the public port belongs to the front). */
-function freePort() {
-  return new Promise((ok, reject) => {
-    const server = createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => ok(address.port));
-    });
-  });
-}
-
 const configPath = join(root, "wrangler.toml");
 // Next to the state it serves, rebuilt on every start: nothing piles up when a server is killed, and two
 // servers never share a bundle unless they share (and would fight over) the state.
@@ -66,6 +53,7 @@ for (const [signal, number] of Object.entries(SIGNAL_NUMBERS)) process.on(signal
 
 try {
   const bundle = await buildWorker({ root, configPath, outDir: buildDir });
+  // A loopback port of its own: the public port belongs to the front.
   const upstream = { host: "127.0.0.1", port: Number(process.env.EDGESTREAM_UPSTREAM_PORT || (await freePort())) };
   worker = await runWorker({
     configPath,

@@ -7,7 +7,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort, trackStarted } from "./server.mjs";
+import { freePort } from "../../scripts/local-server.mjs";
+import { trackStarted } from "./server.mjs";
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), "ref-server-main.mjs");
 

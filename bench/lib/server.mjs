@@ -5,25 +5,12 @@ import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink } from "node:fs/promises";
 import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildWorker } from "../../scripts/local-server.mjs";
+import { buildWorker, freePort } from "../../scripts/local-server.mjs";
 
 const CLK_TCK = 100; // Linux USER_HZ; /proc reports utime/stime in these ticks.
 const PAGE_SIZE = 4096;
-
-export function freePort() {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => ok(port));
-    });
-  });
-}
 
 /** Synchronous killers of every server this process started and has not stopped yet (see killStartedSync). */
 const started = new Set();

@@ -84,7 +84,7 @@ export class RecordReader {
     while (i < wanted.length) {
       // Packed bytes per record approximate metered bytes (fetchRun): a block of records larger than what
       // the batch has left is not fetched for a record it would refuse.
-      collector.completeIfFull(wanted[i]!.size / (wanted[i]!.endSeqNum - wanted[i]!.startSeqNum));
+      collector.completeIfFull(recordBytes(wanted[i]!));
       if (collector.end) return;
       if (expired(wanted[i]!, nowMs)) {
         collector.skipTo(wanted[i++]!.endSeqNum);
@@ -131,11 +131,11 @@ function fetchRun(wanted: readonly SegmentBlock[], i: number, cursor: number, ro
     const block = wanted[j]!;
     const from = Math.max(cursor, block.startSeqNum);
     records += block.endSeqNum - from;
-    bytes += (block.size * (block.endSeqNum - from)) / (block.endSeqNum - block.startSeqNum);
+    bytes += recordBytes(block) * (block.endSeqNum - from);
     fetchBytes += block.size;
     const next = wanted[j + 1];
     if (!next || expired(next, nowMs) || fetchBytes + next.size > FETCH_BYTES_MAX || records >= room.records) return run;
-    if (bytes + next.size / (next.endSeqNum - next.startSeqNum) > room.bytes) return run;
+    if (bytes + recordBytes(next) > room.bytes) return run;
     run.push(next);
   }
 }
@@ -152,4 +152,6 @@ async function retryable<T>(read: () => Promise<T>): Promise<Result<T, StreamErr
 }
 
 const expired = (block: SegmentBlock, nowMs: number) => block.expiresAtMs !== null && block.expiresAtMs <= nowMs;
+/** A block's average bytes per record: what fetching it for one more record is likely to cost the batch. */
+const recordBytes = (block: SegmentBlock) => block.size / (block.endSeqNum - block.startSeqNum);
 const sizeOf = (blocks: readonly SegmentBlock[]) => blocks.reduce((total, block) => total + block.size, 0);

@@ -15,8 +15,8 @@
  * deletes its object at once. Sweeps skip the keys of seals still in flight in this object: such a key is
  * unreferenced only until its commit.
  *
- * Encoding is the CPU-heavy step (a CRC over every byte, a copy into one buffer), and a stream's object runs
- * one thing at a time: encoded in one go, an 8 MiB segment held every append behind it for its whole length.
+ * Encoding is the CPU-heavy step of a seal in the object (a CRC over every byte, a copy into one buffer), and a
+ * stream's object runs one thing at a time: encoded in one go, an 8 MiB segment held every append behind it.
  * So it is encoded in slices with a pause between them in which appends run. That is safe for the same reason
  * the R2 put is: appends only add rows after the ones being sealed, and the commit re-checks those rows.
  */
@@ -26,7 +26,7 @@ import { segmentKey, type SegmentStore } from "../storage/segment-store";
 import type { StreamStore } from "../storage/stream-store";
 import { needsSeal, type SealPolicy } from "./seal-policy";
 
-/** Bytes encoded between pauses: ~1 ms of CPU (crc32.ts), the most an append waits behind a seal's encoding. */
+/** Bytes encoded between pauses: bounds how long an append waits behind a seal's encoding. */
 const ENCODE_SLICE_BYTES = 1024 * 1024;
 
 const pause = () => new Promise<void>((resolve) => setTimeout(resolve, 0));

@@ -17,16 +17,13 @@ import {
 import { authorize } from "../auth/authorize";
 import type { AppEnv } from "../context";
 import { unwrap } from "../rejection";
-import { readBody } from "../s2/request";
+import { json, readBody } from "../s2/request";
 import { dsBasin, dsOnError, type DsContext } from "./request";
 import { withResponseHeaders } from "./responses";
 
 export const subscriptionsEnabled = (env: Env): boolean => env.DS_SUBSCRIPTIONS === "on" || env.DS_SUBSCRIPTIONS === "local";
 
 const hub = (c: DsContext) => subscriptionsStub(c.env, dsBasin(c.env));
-
-const json = (value: unknown, status = 200, headers: Record<string, string> = {}) =>
-  new Response(JSON.stringify(value), { status, headers: { "content-type": "application/json", ...headers } });
 
 function failure(error: SubscriptionError): Response {
   const { status, body } = renderSubscriptionError(error);
